@@ -1,0 +1,54 @@
+import type { ConnectionOptions } from '@temporalio/client';
+import { loadClientConnectConfig } from '@temporalio/envconfig';
+
+/** The one place that reads the environment. Everything is read once per execution environment. */
+export interface Config {
+  /** Task queue for workflows whose `workflows` entry names none (`TEMPORAL_TASK_QUEUE`). */
+  readonly taskQueue: string | undefined;
+  /** A routes file that replaces the bundled one (`ROUTES_FILE`). */
+  readonly routesFile: string | undefined;
+  /** Time kept back from the invocation's remaining time for answering (`DEADLINE_MARGIN_MS`, default 500). */
+  readonly deadlineMarginMs: number;
+  /** Upper bound for one call to Temporal (`TEMPORAL_CALL_TIMEOUT_MS`, default 10000). */
+  readonly callTimeoutMs: number;
+  /** Temporal address, namespace, API key and TLS, from `@temporalio/envconfig`'s variables. */
+  readonly temporal: { readonly connection: ConnectionOptions; readonly namespace: string };
+}
+
+const positiveInt = (name: string, fallback: number): number => {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0) {
+    throw new Error(`${name} must be a positive whole number of milliseconds, got "${raw}"`);
+  }
+  return value;
+};
+
+const nonEmpty = (name: string): string | undefined => process.env[name] || undefined;
+
+const read = (): Config => {
+  const { connectionOptions, namespace } = loadClientConnectConfig();
+  return {
+    taskQueue: nonEmpty('TEMPORAL_TASK_QUEUE'),
+    routesFile: nonEmpty('ROUTES_FILE'),
+    deadlineMarginMs: positiveInt('DEADLINE_MARGIN_MS', 500),
+    callTimeoutMs: positiveInt('TEMPORAL_CALL_TIMEOUT_MS', 10_000),
+    temporal: {
+      connection: { ...connectionOptions, address: connectionOptions.address ?? 'localhost:7233' },
+      namespace: namespace ?? 'default',
+    },
+  };
+};
+
+let cached: Config | undefined;
+
+export const config = (): Config => {
+  cached ??= read();
+  return cached;
+};
+
+/** Forgets the configuration, for tests that change the environment. */
+export const resetConfig = (): void => {
+  cached = undefined;
+};

@@ -1,0 +1,120 @@
+/**
+ * Every failure the triggers know about. Each one says whether it is permanent (bad input: retrying
+ * cannot help) or transient (retry later), and which HTTP status it maps to. The trigger adapters
+ * turn that into a response, a batch item failure or a throw in one place each.
+ *
+ * `expose` follows middy's HttpError: messages of 4xx errors are safe to show a caller, 5xx are not.
+ */
+export abstract class TriggerError extends Error {
+  abstract readonly statusCode: number;
+  abstract readonly permanent: boolean;
+  /** Short, stable problem title for RFC 9457 responses. */
+  abstract readonly title: string;
+
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+
+  get expose(): boolean {
+    return this.statusCode < 500;
+  }
+}
+
+abstract class PermanentError extends TriggerError {
+  readonly permanent = true;
+}
+
+abstract class TransientError extends TriggerError {
+  readonly permanent = false;
+}
+
+/** The body is not valid JSON. */
+export class MalformedJsonError extends PermanentError {
+  readonly statusCode = 400;
+  readonly title = 'Malformed JSON';
+}
+
+/** No route matches the event, and the canonical envelope does not apply. */
+export class NoRouteError extends PermanentError {
+  readonly statusCode = 404;
+  readonly title = 'No route';
+}
+
+/** The path exists, but not for this method. */
+export class MethodNotAllowedError extends PermanentError {
+  readonly statusCode = 405;
+  readonly title = 'Method not allowed';
+  readonly allow: readonly string[];
+  constructor(message: string, allow: readonly string[]) {
+    super(message);
+    this.allow = allow;
+  }
+}
+
+/** The workflow type is not in the routes file's `workflows` allow-list. */
+export class WorkflowNotAllowedError extends PermanentError {
+  readonly statusCode = 403;
+  readonly title = 'Workflow type not allowed';
+  readonly workflowType: string;
+  constructor(workflowType: string) {
+    super(`Workflow type "${workflowType}" is not in the allow-list`);
+    this.workflowType = workflowType;
+  }
+}
+
+/** A template path is missing from the event. Names the route and the path. */
+export class TemplateError extends PermanentError {
+  readonly statusCode = 422;
+  readonly title = 'Template path missing';
+  readonly route: string;
+  readonly path: string;
+  constructor(route: string, path: string) {
+    super(`Route "${route}": the path "${path}" is missing from the event`);
+    this.route = route;
+    this.path = path;
+  }
+}
+
+/** The event is well-formed but lacks what the trigger needs (for example a canonical envelope field). */
+export class ValidationError extends PermanentError {
+  readonly statusCode = 422;
+  readonly title = 'Invalid event';
+}
+
+/** The routes file is invalid. Raised at cold start, so a bad deploy fails loudly and at once. */
+export class RoutesFileError extends PermanentError {
+  readonly statusCode = 500;
+  readonly title = 'Invalid routes file';
+}
+
+/** Temporal could not be reached, or refused the call for now. Retry later. */
+export class TemporalUnavailableError extends TransientError {
+  readonly statusCode = 503;
+  readonly title = 'Temporal unavailable';
+  /** Seconds a caller should wait before retrying. */
+  readonly retryAfter = 1;
+}
+
+/** The invocation's deadline passed before Temporal answered. */
+export class DeadlineExceededError extends TransientError {
+  readonly statusCode = 504;
+  readonly title = 'Deadline exceeded';
+}
+
+/** Temporal rejected the start request itself (for example an invalid workflow ID). */
+export class StartRejectedError extends PermanentError {
+  readonly statusCode = 422;
+  readonly title = 'Start rejected';
+}
+
+/** Any other failure while starting. Assumed transient, since nothing says otherwise. */
+export class StartFailedError extends TransientError {
+  readonly statusCode = 500;
+  readonly title = 'Start failed';
+}
+
+export const isTriggerError = (error: unknown): error is TriggerError => error instanceof TriggerError;
+
+/** Anything unknown is treated as transient: retrying a permanent failure costs a retry, dropping a transient one loses an event. */
+export const isPermanent = (error: unknown): boolean => isTriggerError(error) && error.permanent;

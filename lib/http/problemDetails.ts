@@ -1,0 +1,22 @@
+import type { MiddlewareObj } from '@middy/core';
+import type { APIGatewayProxyResultV2 } from 'aws-lambda';
+import { logFailure } from '#lib/failure.ts';
+import type { HttpEvent } from '#lib/normalize/http.ts';
+import { problemResponse } from './response.ts';
+
+/**
+ * Turns any error into an RFC 9457 `application/problem+json` response, after logging it once.
+ * middy's http-error-handler answers in text/plain and knows nothing of permanent or transient
+ * failures, hence this one.
+ */
+export const httpProblemDetails = (): MiddlewareObj<HttpEvent, APIGatewayProxyResultV2> => {
+  const httpProblemDetailsOnError: MiddlewareObj<HttpEvent, APIGatewayProxyResultV2>['onError'] = async (
+    request,
+  ) => {
+    if (request.response !== undefined) return;
+    const requestId = request.event.requestContext?.requestId ?? request.context.awsRequestId;
+    logFailure(request.error, requestId);
+    request.response = problemResponse(request.error, requestId);
+  };
+  return { onError: httpProblemDetailsOnError };
+};

@@ -1,0 +1,53 @@
+import type { SQSRecord } from 'aws-lambda';
+import { NoRouteError } from '#lib/errors.ts';
+import type { Routes } from '#lib/routes/load.ts';
+import { fromEnvelope, fromRoute } from './resolve.ts';
+import type { StartRequest } from './types.ts';
+
+/** `arn:aws:sqs:us-east-1:123456789012:orders` → `orders` */
+const queueName = (arn: string): string => arn.slice(arn.lastIndexOf(':') + 1);
+
+/** The body as JSON when it parses, else the raw string: queues carry both. */
+const parseBody = (body: string): unknown => {
+  try {
+    return JSON.parse(body);
+  } catch {
+    return body;
+  }
+};
+
+const stringAttributes = (record: SQSRecord): Record<string, string> => {
+  const result: Record<string, string> = {};
+  for (const [name, attribute] of Object.entries(record.messageAttributes ?? {})) {
+    if (attribute.stringValue !== undefined) result[name] = attribute.stringValue;
+  }
+  return result;
+};
+
+/**
+ * Builds the start request for one SQS record: the first route whose queue and attributes match,
+ * else the canonical envelope (message attribute `workflowType`, optional `workflowId`).
+ */
+export const normalizeSqsRecord = (routes: Routes, record: SQSRecord): StartRequest => {
+  const queue = queueName(record.eventSourceARN);
+  const attributes = stringAttributes(record);
+  const route = routes.sqs.find(
+    ({ sqs }) =>
+      sqs?.queue === queue &&
+      Object.entries(sqs.attributes ?? {}).every(([name, value]) => attributes[name] === value),
+  );
+  const body = parseBody(record.body);
+  if (route !== undefined) {
+    const { messageId } = record;
+    const groupId = record.attributes.MessageGroupId;
+    return fromRoute(routes, route, { body, attributes, messageId, queue, ...(groupId && { groupId }) });
+  }
+  if (attributes.workflowType === undefined) {
+    throw new NoRouteError(`No route for queue "${queue}" and no workflowType message attribute`);
+  }
+  return fromEnvelope(
+    routes,
+    { workflowType: attributes.workflowType, workflowId: attributes.workflowId, input: body },
+    (type) => `${type}-${record.messageId}`,
+  );
+};

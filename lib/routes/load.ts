@@ -1,0 +1,171 @@
+import { readFileSync } from 'node:fs';
+import * as z from 'zod/mini';
+import { config } from '#lib/config.ts';
+import { RoutesFileError } from '#lib/errors.ts';
+import bundledRoutes from '../../routes.json' with { type: 'json' };
+import {
+  type HttpMethod,
+  type IdConflictPolicy,
+  type IdReusePolicy,
+  type Route,
+  type RoutesFile,
+  RoutesFileSchema,
+  TRIGGERS,
+  type TriggerKind,
+} from './schema.ts';
+import { templatePaths } from './template.ts';
+
+/** A workflow type from the allow-list, with every default filled in. */
+export interface AllowedWorkflow {
+  readonly taskQueue: string;
+  readonly idReusePolicy: IdReusePolicy;
+  readonly idConflictPolicy: IdConflictPolicy;
+}
+
+export interface HttpRoute {
+  readonly route: Route;
+  readonly method: HttpMethod;
+  readonly pattern: RegExp;
+}
+
+/** The routes file, validated and ready for matching. */
+export interface Routes {
+  readonly workflows: ReadonlyMap<string, AllowedWorkflow>;
+  readonly http: readonly HttpRoute[];
+  readonly sqs: readonly Route[];
+  readonly eventbridge: readonly Route[];
+  readonly schedule: readonly Route[];
+}
+
+/**
+ * The default reuse policy: a closed workflow's ID is never reused, so an event that AWS delivers
+ * again after its workflow completed (or failed) does not start a second run. Workflows that should
+ * re-run after a failure can opt into ALLOW_DUPLICATE_FAILED_ONLY in the routes file.
+ */
+export const DEFAULT_ID_REUSE_POLICY: IdReusePolicy = 'REJECT_DUPLICATE';
+export const DEFAULT_ID_CONFLICT_POLICY: IdConflictPolicy = 'USE_EXISTING';
+
+/** The roots a template path may start from, per trigger. */
+export const TEMPLATE_ROOTS: Readonly<Record<TriggerKind, readonly string[]>> = {
+  http: ['body', 'headers', 'query', 'path', 'requestId'],
+  sqs: ['body', 'attributes', 'messageId', 'queue', 'groupId'],
+  eventbridge: ['detail', 'source', 'detailType', 'id', 'time', 'account', 'region', 'resources'],
+  schedule: ['time', 'rule', 'id'],
+};
+
+const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** `/orders/{tenant}` → `^/orders/(?<tenant>[^/]+)/?$` */
+const compilePath = (path: string): RegExp => {
+  const source = path
+    .split(/(\{[A-Za-z_][A-Za-z0-9_]*\})/)
+    .map((part) => (part.startsWith('{') ? `(?<${part.slice(1, -1)}>[^/]+)` : escapeRegExp(part)))
+    .join('');
+  return new RegExp(`^${source.replace(/\/$/, '')}/?$`);
+};
+
+const triggerOf = (route: Route): TriggerKind => {
+  const kind = TRIGGERS.find((candidate) => route[candidate] !== undefined);
+  if (kind === undefined) throw new Error(`route "${route.name}" has no trigger`);
+  return kind;
+};
+
+const problemsOf = (file: RoutesFile, taskQueue: string | undefined): string[] => {
+  const problems: string[] = [];
+  for (const [type, entry] of Object.entries(file.workflows)) {
+    if (!entry.taskQueue && !taskQueue) {
+      problems.push(`workflow "${type}" has no taskQueue and TEMPORAL_TASK_QUEUE is not set`);
+    }
+  }
+  const names = new Set<string>();
+  for (const route of file.routes) {
+    if (names.has(route.name)) problems.push(`route name "${route.name}" is used twice`);
+    names.add(route.name);
+    if (!Object.hasOwn(file.workflows, route.workflowType)) {
+      problems.push(`route "${route.name}": workflow type "${route.workflowType}" is not in "workflows"`);
+    }
+    const kind = triggerOf(route);
+    const roots = TEMPLATE_ROOTS[kind];
+    for (const path of [...templatePaths(route.workflowId), ...templatePaths(route.input)]) {
+      const root = path.split('.')[0] ?? '';
+      if (!roots.includes(root)) {
+        problems.push(
+          `route "${route.name}": "{${path}}" does not start with a ${kind} root (${roots.join(', ')})`,
+        );
+      }
+    }
+  }
+  return problems;
+};
+
+/** Validates a parsed routes file and prepares it for matching. Throws a RoutesFileError listing every problem. */
+export const compileRoutes = (raw: unknown, origin: string, taskQueue = config().taskQueue): Routes => {
+  const parsed = RoutesFileSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new RoutesFileError(`Invalid routes file ${origin}:\n${z.prettifyError(parsed.error)}`);
+  }
+  const file = parsed.data;
+  const problems = problemsOf(file, taskQueue);
+  if (problems.length > 0) {
+    throw new RoutesFileError(`Invalid routes file ${origin}:\n${problems.map((p) => `✖ ${p}`).join('\n')}`);
+  }
+
+  const workflows = new Map<string, AllowedWorkflow>(
+    Object.entries(file.workflows).map(([type, entry]) => [
+      type,
+      {
+        taskQueue: entry.taskQueue ?? (taskQueue as string),
+        idReusePolicy: entry.idReusePolicy ?? DEFAULT_ID_REUSE_POLICY,
+        idConflictPolicy: entry.idConflictPolicy ?? DEFAULT_ID_CONFLICT_POLICY,
+      },
+    ]),
+  );
+  const byKind = (kind: TriggerKind) => file.routes.filter((route) => route[kind] !== undefined);
+  return {
+    workflows,
+    http: byKind('http').map((route) => ({
+      route,
+      method: route.http?.method ?? 'POST',
+      pattern: compilePath(route.http?.path ?? '/'),
+    })),
+    sqs: byKind('sqs'),
+    eventbridge: byKind('eventbridge'),
+    schedule: byKind('schedule'),
+  };
+};
+
+const readRoutesFile = (path: string): unknown => {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new RoutesFileError(`Cannot read routes file ${path} (ROUTES_FILE)`, { cause: error });
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new RoutesFileError(`Routes file ${path} (ROUTES_FILE) is not valid JSON`, { cause: error });
+  }
+};
+
+let cached: Routes | undefined;
+
+/**
+ * The routes in force: the file named by ROUTES_FILE, or the routes.json bundled at build time.
+ * Call it at module scope so that a bad file fails the cold start, not the first event.
+ */
+export const routes = (): Routes => {
+  if (cached === undefined) {
+    const path = config().routesFile;
+    cached =
+      path === undefined
+        ? compileRoutes(bundledRoutes, '(bundled routes.json)')
+        : compileRoutes(readRoutesFile(path), path);
+  }
+  return cached;
+};
+
+/** Forgets the loaded routes, for tests that change ROUTES_FILE. */
+export const resetRoutes = (): void => {
+  cached = undefined;
+};

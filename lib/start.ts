@@ -1,0 +1,102 @@
+import { randomUUID } from 'node:crypto';
+import { status } from '@grpc/grpc-js';
+import { isGrpcServiceError } from '@temporalio/client';
+import { encodeWorkflowIdConflictPolicy, encodeWorkflowIdReusePolicy } from '@temporalio/common';
+import {
+  DeadlineExceededError,
+  StartFailedError,
+  StartRejectedError,
+  TemporalUnavailableError,
+  TriggerError,
+} from '#lib/errors.ts';
+import type { StartRequest } from '#lib/normalize/types.ts';
+import { type Temporal, temporal } from '#lib/temporal/client.ts';
+
+export interface StartResult {
+  readonly workflowId: string;
+  readonly runId: string;
+  readonly workflowType: string;
+  readonly taskQueue: string;
+  readonly namespace: string;
+  /** False when the workflow already existed: a duplicate delivery is a success, not an error. */
+  readonly started: boolean;
+}
+
+const TRANSIENT = new Set<number>([status.UNAVAILABLE, status.RESOURCE_EXHAUSTED, status.ABORTED]);
+const REJECTED = new Set<number>([status.INVALID_ARGUMENT, status.FAILED_PRECONDITION, status.OUT_OF_RANGE]);
+
+/** Maps whatever a call to Temporal threw onto our error classes. Messages from the server are kept as `cause`. */
+const toTriggerError = (error: unknown, request: StartRequest): TriggerError => {
+  if (error instanceof TriggerError) return error;
+  const id = `workflow ${request.workflowType}/${request.workflowId}`;
+  if (isGrpcServiceError(error)) {
+    if (error.code === status.DEADLINE_EXCEEDED || error.code === status.CANCELLED) {
+      return new DeadlineExceededError(`Temporal did not answer before the deadline (${id})`, {
+        cause: error,
+      });
+    }
+    if (TRANSIENT.has(error.code)) {
+      return new TemporalUnavailableError(`Temporal is unavailable (${id})`, { cause: error });
+    }
+    if (REJECTED.has(error.code)) {
+      return new StartRejectedError(`Temporal rejected the start of ${id}: ${error.details}`, {
+        cause: error,
+      });
+    }
+  }
+  return new StartFailedError(`Starting ${id} failed`, { cause: error });
+};
+
+const connect = async (deadline: number, request: StartRequest): Promise<Temporal> => {
+  const remaining = deadline - Date.now();
+  if (remaining <= 0) throw new DeadlineExceededError('No time left in the invocation to reach Temporal');
+  try {
+    return await temporal(remaining);
+  } catch (error) {
+    throw new TemporalUnavailableError(`Cannot connect to Temporal (workflow ${request.workflowType})`, {
+      cause: error,
+    });
+  }
+};
+
+/**
+ * Starts the workflow by its type name (never a function reference: minification renames functions).
+ *
+ * This calls StartWorkflowExecution itself rather than `client.workflow.start`, because only the raw
+ * response says whether a run was started or an existing one reused (`started`) under the
+ * USE_EXISTING conflict policy. A closed workflow under REJECT_DUPLICATE answers ALREADY_EXISTS;
+ * that is a duplicate too, and reports the existing run.
+ */
+export const startWorkflow = async (request: StartRequest, deadline: number): Promise<StartResult> => {
+  const { connection, client, namespace } = await connect(deadline, request);
+  const { workflowType, workflowId, taskQueue } = request;
+  const outcome = { workflowId, workflowType, taskQueue, namespace };
+  try {
+    const { payloadConverter } = client.options.loadedDataConverter;
+    const response = await connection.withDeadline(deadline, () =>
+      client.workflowService.startWorkflowExecution({
+        namespace,
+        identity: client.options.identity,
+        requestId: randomUUID(),
+        workflowId,
+        workflowType: { name: workflowType },
+        taskQueue: { name: taskQueue },
+        input: { payloads: request.input === undefined ? [] : [payloadConverter.toPayload(request.input)] },
+        workflowIdReusePolicy: encodeWorkflowIdReusePolicy(request.idReusePolicy),
+        workflowIdConflictPolicy: encodeWorkflowIdConflictPolicy(request.idConflictPolicy),
+      }),
+    );
+    return { ...outcome, runId: response.runId, started: response.started };
+  } catch (error) {
+    if (!isGrpcServiceError(error) || error.code !== status.ALREADY_EXISTS)
+      throw toTriggerError(error, request);
+  }
+  try {
+    const existing = await connection.withDeadline(deadline, () =>
+      client.workflow.getHandle(workflowId).describe(),
+    );
+    return { ...outcome, runId: existing.runId, started: false };
+  } catch (error) {
+    throw toTriggerError(error, request);
+  }
+};
