@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { status } from '@grpc/grpc-js';
 import { isGrpcServiceError } from '@temporalio/client';
 import { encodeWorkflowIdConflictPolicy, encodeWorkflowIdReusePolicy } from '@temporalio/common';
@@ -47,6 +47,19 @@ const toTriggerError = (error: unknown, request: StartRequest): TriggerError => 
   return new StartFailedError(`Starting ${id} failed`, { cause: error });
 };
 
+/**
+ * The start's request ID. For an event AWS may deliver again, it is derived from the event's identity,
+ * so the server recognises a redelivered start as the same request and returns the run it already
+ * started, even after that run has closed and even when the reuse policy would allow a new one.
+ */
+const requestIdOf = (request: StartRequest, namespace: string): string => {
+  if (request.eventId === undefined) return randomUUID();
+  const hex = createHash('sha256')
+    .update(`${namespace}\0${request.workflowId}\0${request.eventId}`)
+    .digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+};
+
 const connect = async (deadline: number, request: StartRequest): Promise<Temporal> => {
   const remaining = deadline - Date.now();
   if (remaining <= 0) throw new DeadlineExceededError('No time left in the invocation to reach Temporal');
@@ -77,7 +90,7 @@ export const startWorkflow = async (request: StartRequest, deadline: number): Pr
       client.workflowService.startWorkflowExecution({
         namespace,
         identity: client.options.identity,
-        requestId: randomUUID(),
+        requestId: requestIdOf(request, namespace),
         workflowId,
         workflowType: { name: workflowType },
         taskQueue: { name: taskQueue },

@@ -1,7 +1,7 @@
 import type { EventBridgeEvent } from 'aws-lambda';
 import { NoRouteError, ValidationError } from '#lib/errors.ts';
 import type { Routes } from '#lib/routes/load.ts';
-import { fromEnvelope, fromRoute } from './resolve.ts';
+import { fromEnvelope, fromRoute, withEventId } from './resolve.ts';
 import type { StartRequest } from './types.ts';
 
 type AnyEventBridgeEvent = EventBridgeEvent<string, unknown>;
@@ -35,21 +35,7 @@ const fromSchedule = (routes: Routes, event: AnyEventBridgeEvent): StartRequest 
   return fromRoute(routes, route, { time: event.time, rule, id: event.id });
 };
 
-/**
- * Builds the start request for an EventBridge event: scheduled rules by rule name, custom events by
- * source and detail-type, else a canonical envelope in `detail`. Input that is not an EventBridge event
- * at all (an EventBridge Scheduler target) must itself be the canonical envelope.
- */
-export const normalizeEventBridge = (routes: Routes, event: unknown): StartRequest => {
-  if (!isEventBridgeEvent(event)) {
-    const envelope = envelopeOf(event);
-    if (envelope === undefined) {
-      throw new ValidationError(
-        'Not an EventBridge event, and not a {"workflowType", "workflowId", "input"} envelope',
-      );
-    }
-    return fromEnvelope(routes, envelope, undefined);
-  }
+const normalizeEvent = (routes: Routes, event: AnyEventBridgeEvent): StartRequest => {
   if (isScheduledEvent(event)) return fromSchedule(routes, event);
 
   const route = routes.eventbridge.find(
@@ -66,4 +52,22 @@ export const normalizeEventBridge = (routes: Routes, event: unknown): StartReque
     throw new NoRouteError(`No route for source "${event.source}" and detail-type "${event['detail-type']}"`);
   }
   return fromEnvelope(routes, envelope, (type) => `${type}-${event.id}`);
+};
+
+/**
+ * Builds the start request for an EventBridge event: scheduled rules by rule name, custom events by
+ * source and detail-type, else a canonical envelope in `detail`. Input that is not an EventBridge event
+ * at all (an EventBridge Scheduler target) must itself be the canonical envelope.
+ */
+export const normalizeEventBridge = (routes: Routes, event: unknown): StartRequest => {
+  if (!isEventBridgeEvent(event)) {
+    const envelope = envelopeOf(event);
+    if (envelope === undefined) {
+      throw new ValidationError(
+        'Not an EventBridge event, and not a {"workflowType", "workflowId", "input"} envelope',
+      );
+    }
+    return fromEnvelope(routes, envelope, undefined);
+  }
+  return withEventId(normalizeEvent(routes, event), event.id);
 };

@@ -30,6 +30,12 @@ export const fromRoute = (routes: Routes, route: Route, context: TemplateContext
     route.name,
   );
 
+/** Marks a start request with the event's redelivery-stable identity (see StartRequest.eventId). */
+export const withEventId = (request: StartRequest, eventId: string): StartRequest => ({
+  ...request,
+  eventId,
+});
+
 /** The canonical envelope: the caller names the type (and maybe the ID), never the task queue. */
 export const fromEnvelope = (
   routes: Routes,

@@ -1,7 +1,7 @@
 import type { SQSRecord } from 'aws-lambda';
 import { NoRouteError } from '#lib/errors.ts';
 import type { Routes } from '#lib/routes/load.ts';
-import { fromEnvelope, fromRoute } from './resolve.ts';
+import { fromEnvelope, fromRoute, withEventId } from './resolve.ts';
 import type { StartRequest } from './types.ts';
 
 /** `arn:aws:sqs:us-east-1:123456789012:orders` → `orders` */
@@ -24,11 +24,7 @@ const stringAttributes = (record: SQSRecord): Record<string, string> => {
   return result;
 };
 
-/**
- * Builds the start request for one SQS record: the first route whose queue and attributes match,
- * else the canonical envelope (message attribute `workflowType`, optional `workflowId`).
- */
-export const normalizeSqsRecord = (routes: Routes, record: SQSRecord): StartRequest => {
+const normalizeRecord = (routes: Routes, record: SQSRecord): StartRequest => {
   const queue = queueName(record.eventSourceARN);
   const attributes = stringAttributes(record);
   const route = routes.sqs.find(
@@ -51,3 +47,10 @@ export const normalizeSqsRecord = (routes: Routes, record: SQSRecord): StartRequ
     (type) => `${type}-${record.messageId}`,
   );
 };
+
+/**
+ * Builds the start request for one SQS record: the first route whose queue and attributes match,
+ * else the canonical envelope (message attribute `workflowType`, optional `workflowId`).
+ */
+export const normalizeSqsRecord = (routes: Routes, record: SQSRecord): StartRequest =>
+  withEventId(normalizeRecord(routes, record), record.messageId);

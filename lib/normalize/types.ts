@@ -11,4 +11,9 @@ export interface StartRequest {
   readonly idConflictPolicy: IdConflictPolicy;
   /** The route that matched, or `canonical` for the envelope. For logs. */
   readonly route: string;
+  /**
+   * The event's own identity where AWS keeps it across redeliveries (SQS message ID, EventBridge event
+   * ID). It makes the start request idempotent on the server, whatever the ID reuse policy.
+   */
+  readonly eventId?: string;
 }

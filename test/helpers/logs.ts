@@ -1,0 +1,32 @@
+/**
+ * Runs `fn` while collecting what the process writes to stdout and stderr: the Powertools logger
+ * writes one JSON object per line there, as in Lambda.
+ */
+export const captureLogs = async <T>(
+  fn: () => Promise<T>,
+): Promise<{ result: T; lines: string[]; records: Record<string, unknown>[] }> => {
+  const lines: string[] = [];
+  const streams = [process.stdout, process.stderr] as const;
+  const originals = streams.map((stream) => stream.write.bind(stream));
+  for (const stream of streams) {
+    stream.write = ((chunk: string | Uint8Array) => {
+      lines.push(...String(chunk).split('\n').filter(Boolean));
+      return true;
+    }) as typeof stream.write;
+  }
+  try {
+    const result = await fn();
+    const records = lines.flatMap((line) => {
+      try {
+        return [JSON.parse(line) as Record<string, unknown>];
+      } catch {
+        return [];
+      }
+    });
+    return { result, lines, records };
+  } finally {
+    streams.forEach((stream, index) => {
+      stream.write = originals[index] as typeof stream.write;
+    });
+  }
+};

@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { NoRouteError, ValidationError, WorkflowNotAllowedError } from '#lib/errors.ts';
+import { normalizeEventBridge } from '#lib/normalize/eventbridge.ts';
+import { compileRoutes } from '#lib/routes/load.ts';
+import { eventBridgeEvent, fixture } from '../helpers/events.ts';
+
+const table = compileRoutes(fixture('../../routes.json'), 'routes.json', undefined);
+
+describe('normalizeEventBridge', () => {
+  it('routes custom events by source and detail-type', () => {
+    assert.deepEqual(normalizeEventBridge(table, fixture('eventbridge/order-placed.json')), {
+      workflowType: 'processOrder',
+      workflowId: 'order-3001',
+      taskQueue: 'orders',
+      input: { orderId: '3001', customer: 'c-42', total: 99.5 },
+      idReusePolicy: 'REJECT_DUPLICATE',
+      idConflictPolicy: 'USE_EXISTING',
+      route: 'order-events',
+      eventId: '6a7e8feb-b491-4cf7-a9f1-bf3703467718',
+    });
+  });
+
+  it('routes scheduled events by rule name, with an ID from the tick time', () => {
+    const request = normalizeEventBridge(table, fixture('eventbridge/scheduled.json'));
+    assert.equal(request.workflowType, 'nightlyReport');
+    assert.equal(request.workflowId, 'nightly-2026-11-29T02:00:00Z');
+    assert.equal(request.taskQueue, 'reports');
+    assert.equal(request.input, undefined);
+    assert.equal(request.idReusePolicy, 'ALLOW_DUPLICATE');
+    assert.equal(request.eventId, '53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa');
+  });
+
+  it('finds the rule name on a custom bus too', () => {
+    const event = fixture<Record<string, unknown>>('eventbridge/scheduled.json');
+    event.resources = ['arn:aws:events:us-east-1:123456789012:rule/ops-bus/nightly-report'];
+    assert.equal(normalizeEventBridge(table, event).workflowType, 'nightlyReport');
+  });
+
+  it('takes an EventBridge Scheduler input as the canonical envelope', () => {
+    const request = normalizeEventBridge(table, fixture('eventbridge/scheduler-envelope.json'));
+    assert.equal(request.workflowType, 'nightlyReport');
+    assert.equal(request.workflowId, 'nightly-report-2026-11-29T02:00:00Z');
+    assert.deepEqual(request.input, { scope: 'all-tenants' });
+    assert.equal(request.eventId, undefined);
+  });
+
+  it('requires a workflow ID in a bare envelope, since nothing else identifies the tick', () => {
+    assert.throws(() => normalizeEventBridge(table, { workflowType: 'nightlyReport' }), ValidationError);
+  });
+
+  it('takes a canonical envelope from the detail of an unrouted event, with the event ID as default', () => {
+    const event = eventBridgeEvent(
+      { workflowType: 'processOrder', input: { a: 1 } },
+      { source: 'com.example.other', 'detail-type': 'Anything' },
+    );
+    const request = normalizeEventBridge(table, event);
+    assert.equal(request.workflowId, `processOrder-${event.id}`);
+    assert.deepEqual(request.input, { a: 1 });
+  });
+
+  it('fails unrouted events, unknown rules, unknown types and non-events', () => {
+    assert.throws(
+      () => normalizeEventBridge(table, eventBridgeEvent({ orderId: '1' }, { source: 'com.example.other' })),
+      NoRouteError,
+    );
+    const tick = fixture<Record<string, unknown>>('eventbridge/scheduled.json');
+    tick.resources = ['arn:aws:events:us-east-1:123456789012:rule/unknown'];
+    assert.throws(() => normalizeEventBridge(table, tick), NoRouteError);
+    assert.throws(
+      () => normalizeEventBridge(table, { workflowType: 'dropTables', workflowId: 'x' }),
+      WorkflowNotAllowedError,
+    );
+    assert.throws(() => normalizeEventBridge(table, { hello: 'world' }), ValidationError);
+  });
+});

@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, it } from 'node:test';
+import { resetConfig } from '#lib/config.ts';
+import { RoutesFileError } from '#lib/errors.ts';
+import { compileRoutes, resetRoutes, routes } from '#lib/routes/load.ts';
+import { routesJsonSchema } from '../../scripts/schema.ts';
+import { fixture } from '../helpers/events.ts';
+
+const example = () => JSON.parse(JSON.stringify(fixture<unknown>('../../routes.json')));
+
+const rejects = (raw: unknown, pattern: RegExp, taskQueue?: string) =>
+  assert.throws(
+    () => compileRoutes(raw, 'test.json', taskQueue),
+    (error: unknown) => error instanceof RoutesFileError && pattern.test(error.message),
+  );
+
+describe('compileRoutes', () => {
+  it('accepts the example routes file and fills in the default policies', () => {
+    const table = compileRoutes(example(), 'routes.json', undefined);
+    assert.deepEqual(table.workflows.get('processOrder'), {
+      taskQueue: 'orders',
+      idReusePolicy: 'REJECT_DUPLICATE',
+      idConflictPolicy: 'USE_EXISTING',
+    });
+    assert.equal(table.workflows.get('nightlyReport')?.idReusePolicy, 'ALLOW_DUPLICATE');
+    assert.deepEqual(
+      [table.http.length, table.sqs.length, table.eventbridge.length, table.schedule.length],
+      [1, 1, 1, 1],
+    );
+  });
+
+  it('falls back to TEMPORAL_TASK_QUEUE, and refuses a workflow without any task queue', () => {
+    const raw = { workflows: { audit: {} }, routes: [] };
+    assert.equal(compileRoutes(raw, 'x', 'fallback').workflows.get('audit')?.taskQueue, 'fallback');
+    rejects(raw, /workflow "audit" has no taskQueue and TEMPORAL_TASK_QUEUE is not set/);
+  });
+
+  it('refuses a route whose workflow type is not in the allow-list', () => {
+    const raw = example();
+    raw.routes[0].workflowType = 'dropTables';
+    rejects(raw, /route "orders-api": workflow type "dropTables" is not in "workflows"/);
+  });
+
+  it('refuses a template root the trigger does not have', () => {
+    const raw = example();
+    raw.routes[0].workflowId = 'order-{detail.orderId}';
+    rejects(raw, /route "orders-api": "\{detail.orderId\}" does not start with a http root/);
+  });
+
+  it('refuses duplicate route names, unknown keys, bad policies and routes without exactly one trigger', () => {
+    const duplicate = example();
+    duplicate.routes[1].name = 'orders-api';
+    rejects(duplicate, /route name "orders-api" is used twice/);
+
+    const unknownKey = example();
+    unknownKey.routes[0].queue = 'x';
+    rejects(unknownKey, /Unrecognized key: "queue"/);
+
+    const badPolicy = example();
+    badPolicy.workflows.processOrder.idReusePolicy = 'SOMETIMES';
+    rejects(badPolicy, /idReusePolicy/);
+
+    const twoTriggers = example();
+    twoTriggers.routes[0].sqs = { queue: 'orders' };
+    rejects(twoTriggers, /exactly one of http, sqs, eventbridge, schedule/);
+
+    const noTrigger = example();
+    delete noTrigger.routes[0].http;
+    rejects(noTrigger, /exactly one of http, sqs, eventbridge, schedule/);
+  });
+
+  it('lists every problem at once, with the file it came from', () => {
+    const raw = example();
+    raw.routes[0].workflowType = 'a';
+    raw.routes[1].workflowType = 'b';
+    assert.throws(
+      () => compileRoutes(raw, '/etc/routes.json', undefined),
+      (error: unknown) =>
+        error instanceof RoutesFileError &&
+        error.message.includes('/etc/routes.json') &&
+        error.message.includes('"a"') &&
+        error.message.includes('"b"'),
+    );
+  });
+});
+
+describe('routes', () => {
+  afterEach(() => {
+    delete process.env.ROUTES_FILE;
+    resetConfig();
+    resetRoutes();
+  });
+
+  it('uses the bundled routes.json without ROUTES_FILE', () => {
+    assert.deepEqual([...routes().workflows.keys()], ['processOrder', 'nightlyReport']);
+  });
+
+  it('replaces the bundled file with ROUTES_FILE', async () => {
+    const path = join(await mkdtemp(join(tmpdir(), 'routes-')), 'routes.json');
+    await writeFile(path, JSON.stringify({ workflows: { audit: { taskQueue: 'audit' } } }));
+    process.env.ROUTES_FILE = path;
+    assert.deepEqual([...routes().workflows.keys()], ['audit']);
+  });
+
+  it('fails clearly on a missing or malformed ROUTES_FILE', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'routes-'));
+    process.env.ROUTES_FILE = join(dir, 'missing.json');
+    assert.throws(() => routes(), /Cannot read routes file .*missing\.json \(ROUTES_FILE\)/);
+    resetConfig();
+    resetRoutes();
+    await writeFile(join(dir, 'bad.json'), '{ "workflows": ');
+    process.env.ROUTES_FILE = join(dir, 'bad.json');
+    assert.throws(() => routes(), /bad\.json \(ROUTES_FILE\) is not valid JSON/);
+  });
+});
+
+describe('routes.schema.json', () => {
+  it('is the schema generated from the validator (run `npm run schema` after changing it)', async () => {
+    const committed = await readFile(new URL('../../routes.schema.json', import.meta.url), 'utf8');
+    assert.equal(committed, routesJsonSchema());
+  });
+});
