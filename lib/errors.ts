@@ -6,15 +6,12 @@
  * `expose` follows middy's HttpError: messages of 4xx errors are safe to show a caller, 5xx are not.
  */
 export abstract class TriggerError extends Error {
+  /** Spelled out in each class, since minification renames constructors. */
+  abstract override readonly name: string;
   abstract readonly statusCode: number;
   abstract readonly permanent: boolean;
   /** Short, stable problem title for RFC 9457 responses. */
   abstract readonly title: string;
-
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = new.target.name;
-  }
 
   get expose(): boolean {
     return this.statusCode < 500;
@@ -31,18 +28,21 @@ abstract class TransientError extends TriggerError {
 
 /** The body is not valid JSON. */
 export class MalformedJsonError extends PermanentError {
+  override readonly name = 'MalformedJsonError';
   readonly statusCode = 400;
   readonly title = 'Malformed JSON';
 }
 
 /** No route matches the event, and the canonical envelope does not apply. */
 export class NoRouteError extends PermanentError {
+  override readonly name = 'NoRouteError';
   readonly statusCode = 404;
   readonly title = 'No route';
 }
 
 /** The path exists, but not for this method. */
 export class MethodNotAllowedError extends PermanentError {
+  override readonly name = 'MethodNotAllowedError';
   readonly statusCode = 405;
   readonly title = 'Method not allowed';
   readonly allow: readonly string[];
@@ -54,6 +54,7 @@ export class MethodNotAllowedError extends PermanentError {
 
 /** The workflow type is not in the routes file's `workflows` allow-list. */
 export class WorkflowNotAllowedError extends PermanentError {
+  override readonly name = 'WorkflowNotAllowedError';
   readonly statusCode = 403;
   readonly title = 'Workflow type not allowed';
   readonly workflowType: string;
@@ -65,6 +66,7 @@ export class WorkflowNotAllowedError extends PermanentError {
 
 /** A template path is missing from the event. Names the route and the path. */
 export class TemplateError extends PermanentError {
+  override readonly name = 'TemplateError';
   readonly statusCode = 422;
   readonly title = 'Template path missing';
   readonly route: string;
@@ -78,18 +80,21 @@ export class TemplateError extends PermanentError {
 
 /** The event is well-formed but lacks what the trigger needs (for example a canonical envelope field). */
 export class ValidationError extends PermanentError {
+  override readonly name = 'ValidationError';
   readonly statusCode = 422;
   readonly title = 'Invalid event';
 }
 
 /** The routes file is invalid. Raised at cold start, so a bad deploy fails loudly and at once. */
 export class RoutesFileError extends PermanentError {
+  override readonly name = 'RoutesFileError';
   readonly statusCode = 500;
   readonly title = 'Invalid routes file';
 }
 
 /** Temporal could not be reached, or refused the call for now. Retry later. */
 export class TemporalUnavailableError extends TransientError {
+  override readonly name = 'TemporalUnavailableError';
   readonly statusCode = 503;
   readonly title = 'Temporal unavailable';
   /** Seconds a caller should wait before retrying. */
@@ -98,18 +103,21 @@ export class TemporalUnavailableError extends TransientError {
 
 /** The invocation's deadline passed before Temporal answered. */
 export class DeadlineExceededError extends TransientError {
+  override readonly name = 'DeadlineExceededError';
   readonly statusCode = 504;
   readonly title = 'Deadline exceeded';
 }
 
 /** Temporal rejected the start request itself (for example an invalid workflow ID). */
 export class StartRejectedError extends PermanentError {
+  override readonly name = 'StartRejectedError';
   readonly statusCode = 422;
   readonly title = 'Start rejected';
 }
 
 /** Any other failure while starting. Assumed transient, since nothing says otherwise. */
 export class StartFailedError extends TransientError {
+  override readonly name = 'StartFailedError';
   readonly statusCode = 500;
   readonly title = 'Start failed';
 }

@@ -77,4 +77,12 @@ describe('built bundles', () => {
       assert.equal(description.type, 'processOrder');
     }
   });
+
+  it('keep error names through minification, for problem types and logs', async () => {
+    const http = fixture<Record<string, unknown>>('http/v2-post-order.json');
+    http.rawPath = '/nowhere';
+    const response = (await invokeBundle('http', http)) as { statusCode: number; body: string };
+    assert.equal(response.statusCode, 404);
+    assert.equal(JSON.parse(response.body).type, 'urn:temporal-triggers:problem:no-route');
+  });
 });

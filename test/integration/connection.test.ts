@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { closeTemporal } from '#lib/temporal/client.ts';
+import { lambdaContext } from '../../scripts/lambdaContext.ts';
 import { httpEvent, uid } from '../helpers/events.ts';
-import { lambdaContext } from '../helpers/lambda.ts';
 import { captureLogs } from '../helpers/logs.ts';
 import { type Stack, startStack } from '../helpers/stack.ts';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcpProxy.ts';
@@ -22,7 +22,7 @@ describe('the cached Temporal connection', () => {
     process.env.DEADLINE_MARGIN_MS = '1500';
     const { handler } = await import('../../functions/http.ts');
     invoke = async (event, timeoutMs = 10_000) =>
-      (await handler(event as never, lambdaContext(timeoutMs))) as APIGatewayProxyStructuredResultV2;
+      (await handler(event as never, lambdaContext({ timeoutMs }))) as APIGatewayProxyStructuredResultV2;
   });
   after(async () => {
     await closeTemporal();

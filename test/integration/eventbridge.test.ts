@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { StartResult } from '#lib/start.ts';
+import { lambdaContext } from '../../scripts/lambdaContext.ts';
 import { eventBridgeEvent, fixture, uid } from '../helpers/events.ts';
-import { lambdaContext } from '../helpers/lambda.ts';
 import { captureLogs } from '../helpers/logs.ts';
 import { type Stack, startStack } from '../helpers/stack.ts';
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { lambdaContext } from '../../scripts/lambdaContext.ts';
 import { fixture, httpEvent, restEvent, uid } from '../helpers/events.ts';
-import { lambdaContext } from '../helpers/lambda.ts';
 import { type Stack, startStack } from '../helpers/stack.ts';
 
 describe('http handler against a real Temporal server', () => {

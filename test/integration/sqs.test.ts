@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { lambdaContext } from '../../scripts/lambdaContext.ts';
 import { fixture, sqsEvent, sqsRecord, uid } from '../helpers/events.ts';
-import { lambdaContext } from '../helpers/lambda.ts';
 import { captureLogs } from '../helpers/logs.ts';
 import { type Stack, startStack } from '../helpers/stack.ts';
 

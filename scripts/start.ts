@@ -1,0 +1,183 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { Client, Connection } from '@temporalio/client';
+import { startExampleWorkers } from '../example/worker.ts';
+import { type HttpApiHandler, type LocalGateway, startLocalGateway } from './localGateway.ts';
+import { removeStack, STACK_FILE, writeStack } from './stackFile.ts';
+import { startDevServer } from './temporalServer.ts';
+
+/**
+ * `npm start`: a Temporal dev server with its web UI, workers for the example workflows, and the built
+ * HTTP handler behind a local API Gateway. It runs until SIGINT or SIGTERM. With `--smoke` (or
+ * START_SMOKE=1) it sends one request instead, waits for the workflow's result and exits.
+ */
+
+const smoke = process.argv.includes('--smoke') || process.env.START_SMOKE === '1';
+const HANDLER = new URL('../dist/http/index.mjs', import.meta.url);
+const TASK_QUEUES = ['orders', 'reports'];
+const RESULT_TIMEOUT_MS = 30_000;
+// Longer than the dev server's own SIGTERM-to-SIGKILL grace (5 s), so the one child process always gets
+// stopped; only in-process pieces (a worker still retrying calls to a server that is gone) are cut short.
+const STOP_TIMEOUT_MS = 10_000;
+
+const log = (message: string): void => {
+  process.stderr.write(`[start] ${message}\n`);
+};
+
+const describe = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+class InterruptedError extends Error {
+  override name = 'InterruptedError';
+}
+
+// What has started so far, stopped in reverse order on the way out, whatever the way out is.
+const running: { name: string; stop: () => Promise<void> }[] = [];
+let stopping = false;
+let requestStop = (): void => {};
+const stopRequested = new Promise<void>((resolve) => {
+  requestStop = resolve;
+});
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    log(stopping ? `${signal}: already stopping` : `${signal}: stopping`);
+    stopping = true;
+    requestStop();
+  });
+}
+// A worker that dies would otherwise crash the process and leave the dev server behind.
+process.on('unhandledRejection', (reason) => {
+  log(`failed: ${describe(reason)}`);
+  process.exitCode = 1;
+  stopping = true;
+  requestStop();
+});
+
+/** Starts one piece and records how to stop it. A signal during startup ends startup after this piece. */
+const begin = async <T>(
+  name: string,
+  starting: Promise<T>,
+  stop: (value: T) => Promise<void>,
+): Promise<T> => {
+  const value = await starting;
+  running.push({ name, stop: () => stop(value) });
+  if (stopping) throw new InterruptedError(`stopped while starting (${name} was up)`);
+  return value;
+};
+
+const stopAll = async (): Promise<void> => {
+  for (const { name, stop } of running.reverse()) {
+    try {
+      const stopped = await Promise.race([stop().then(() => true), sleep(STOP_TIMEOUT_MS, false)]);
+      if (!stopped) log(`the ${name} did not stop within ${STOP_TIMEOUT_MS / 1000} s; moving on`);
+    } catch (error) {
+      log(`stopping the ${name} failed: ${describe(error)}`);
+      process.exitCode = 1;
+    }
+  }
+};
+
+/** PORT when set; otherwise 3000 when it is free, and any free port when it isn't (or for a smoke run). */
+const listen = async (handler: HttpApiHandler): Promise<LocalGateway> => {
+  if (process.env.PORT) {
+    const port = Number(process.env.PORT);
+    if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new Error(`PORT must be a port number`);
+    return startLocalGateway({ handler, port });
+  }
+  if (smoke) return startLocalGateway({ handler });
+  try {
+    return await startLocalGateway({ handler, port: 3000 });
+  } catch (error) {
+    if (!(error instanceof Error && 'code' in error && error.code === 'EADDRINUSE')) throw error;
+    return startLocalGateway({ handler });
+  }
+};
+
+const curlLine = (gatewayUrl: string, orderId: string): string =>
+  `curl -i -X POST ${gatewayUrl}/orders/acme -H 'content-type: application/json' -d '{"orderId":"${orderId}"}'`;
+
+/** Sends the curl line's request, then waits for the workflow it started to complete. */
+const smokeTest = async (gatewayUrl: string, address: string, namespace: string): Promise<void> => {
+  const orderId = `smoke-${randomUUID()}`;
+  const response = await fetch(`${gatewayUrl}/orders/acme`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ orderId }),
+    signal: AbortSignal.timeout(RESULT_TIMEOUT_MS),
+  });
+  const body = await response.text();
+  log(`POST /orders/acme answered ${response.status}: ${body}`);
+  if (response.status !== 202) throw new Error(`expected 202 Accepted, got ${response.status}`);
+  const { workflowId, runId } = JSON.parse(body) as { workflowId: string; runId: string };
+
+  const connection = await Connection.connect({ address });
+  try {
+    const handle = new Client({ connection, namespace }).workflow.getHandle(workflowId, runId);
+    const result = await connection.withAbortSignal(AbortSignal.timeout(RESULT_TIMEOUT_MS), () =>
+      handle.result(),
+    );
+    console.log(JSON.stringify({ workflowId, runId, result }, null, 2));
+    if (!JSON.stringify(result).includes(orderId)) throw new Error('the workflow result lacks the order');
+  } finally {
+    await connection.close();
+  }
+};
+
+const main = async (): Promise<void> => {
+  if (!existsSync(HANDLER)) {
+    throw new Error(`${fileURLToPath(HANDLER)} is missing: run npm run build first (npm start does)`);
+  }
+  const server = await begin('Temporal dev server', startDevServer({ ui: true }), (s) => s.stop());
+  const { address, namespace, uiUrl } = server;
+  const workers = startExampleWorkers({ address, namespace, taskQueues: TASK_QUEUES });
+  await begin('workers', workers, (w) => w.stop());
+
+  // The handler reads its configuration at first use, so this must come before it runs.
+  process.env.TEMPORAL_ADDRESS = address;
+  process.env.TEMPORAL_NAMESPACE = namespace;
+  const { handler } = (await import(HANDLER.href)) as { handler: HttpApiHandler };
+  const gateway = await begin('gateway', listen(handler), (g) => g.close());
+
+  if (smoke) {
+    const interrupted = stopRequested.then(() => Promise.reject(new InterruptedError('smoke test stopped')));
+    return Promise.race([smokeTest(gateway.url, address, namespace), interrupted]);
+  }
+
+  const stack = { address, namespace, uiUrl, gatewayUrl: gateway.url, pid: process.pid };
+  await begin('stack file', writeStack(stack), removeStack);
+  console.log(
+    [
+      '',
+      `Temporal  ${address} (namespace ${namespace})`,
+      `Web UI    ${uiUrl ?? '(none: using the server at TEMPORAL_ADDRESS)'}`,
+      `Workers   task queues ${TASK_QUEUES.join(', ')}`,
+      `Gateway   ${gateway.url} -> dist/http/index.mjs`,
+      `Stack     ${STACK_FILE}`,
+      '',
+      'Start a workflow:',
+      `  ${curlLine(gateway.url, '1001')}`,
+      ...(uiUrl ? [`  then see it at ${uiUrl}/namespaces/${namespace}/workflows/order-1001`] : []),
+      'Invoke the other handlers with an event file:',
+      '  npm run invoke -- sqs|eventbridge|http <event.json>',
+      '',
+      'Ctrl-C stops everything.',
+      '',
+    ].join('\n'),
+  );
+  await stopRequested;
+};
+
+try {
+  await main();
+} catch (error) {
+  if (!(error instanceof InterruptedError)) {
+    log(`failed: ${describe(error)}`);
+    process.exitCode = 1;
+  }
+} finally {
+  await stopAll();
+}
+// The handler keeps its Temporal connection open, as it would between Lambda invocations; don't wait on it.
+process.exit();
