@@ -2,15 +2,11 @@ import { createHash, randomUUID } from 'node:crypto';
 import { status } from '@grpc/grpc-js';
 import { isGrpcServiceError } from '@temporalio/client';
 import { encodeWorkflowIdConflictPolicy, encodeWorkflowIdReusePolicy } from '@temporalio/common';
-import {
-  DeadlineExceededError,
-  StartFailedError,
-  StartRejectedError,
-  TemporalUnavailableError,
-  TriggerError,
-} from '#lib/errors.ts';
+import { DeadlineExceededError, TemporalUnavailableError } from '#lib/errors.ts';
+import { logger } from '#lib/logger.ts';
 import type { StartRequest } from '#lib/normalize/types.ts';
 import { type Temporal, temporal } from '#lib/temporal/client.ts';
+import { fromTemporalError } from '#lib/temporal/errors.ts';
 
 export interface StartResult {
   readonly workflowId: string;
@@ -21,31 +17,6 @@ export interface StartResult {
   /** False when the workflow already existed: a duplicate delivery is a success, not an error. */
   readonly started: boolean;
 }
-
-const TRANSIENT = new Set<number>([status.UNAVAILABLE, status.RESOURCE_EXHAUSTED, status.ABORTED]);
-const REJECTED = new Set<number>([status.INVALID_ARGUMENT, status.FAILED_PRECONDITION, status.OUT_OF_RANGE]);
-
-/** Maps whatever a call to Temporal threw onto our error classes. Messages from the server are kept as `cause`. */
-const toTriggerError = (error: unknown, request: StartRequest): TriggerError => {
-  if (error instanceof TriggerError) return error;
-  const id = `workflow ${request.workflowType}/${request.workflowId}`;
-  if (isGrpcServiceError(error)) {
-    if (error.code === status.DEADLINE_EXCEEDED || error.code === status.CANCELLED) {
-      return new DeadlineExceededError(`Temporal did not answer before the deadline (${id})`, {
-        cause: error,
-      });
-    }
-    if (TRANSIENT.has(error.code)) {
-      return new TemporalUnavailableError(`Temporal is unavailable (${id})`, { cause: error });
-    }
-    if (REJECTED.has(error.code)) {
-      return new StartRejectedError(`Temporal rejected the start of ${id}: ${error.details}`, {
-        cause: error,
-      });
-    }
-  }
-  return new StartFailedError(`Starting ${id} failed`, { cause: error });
-};
 
 /**
  * The start's request ID. For an event AWS may deliver again, it is derived from the event's identity,
@@ -80,7 +51,7 @@ const connect = async (deadline: number, request: StartRequest): Promise<Tempora
  * USE_EXISTING conflict policy. A closed workflow under REJECT_DUPLICATE answers ALREADY_EXISTS;
  * that is a duplicate too, and reports the existing run.
  */
-export const startWorkflow = async (request: StartRequest, deadline: number): Promise<StartResult> => {
+const start = async (request: StartRequest, deadline: number): Promise<StartResult> => {
   const { connection, client, namespace } = await connect(deadline, request);
   const { workflowType, workflowId, taskQueue } = request;
   const outcome = { workflowId, workflowType, taskQueue, namespace };
@@ -101,8 +72,9 @@ export const startWorkflow = async (request: StartRequest, deadline: number): Pr
     );
     return { ...outcome, runId: response.runId, started: response.started };
   } catch (error) {
-    if (!isGrpcServiceError(error) || error.code !== status.ALREADY_EXISTS)
-      throw toTriggerError(error, request);
+    if (!isGrpcServiceError(error) || error.code !== status.ALREADY_EXISTS) {
+      throw fromTemporalError(error, request);
+    }
   }
   try {
     const existing = await connection.withDeadline(deadline, () =>
@@ -110,6 +82,20 @@ export const startWorkflow = async (request: StartRequest, deadline: number): Pr
     );
     return { ...outcome, runId: existing.runId, started: false };
   } catch (error) {
-    throw toTriggerError(error, request);
+    throw fromTemporalError(error, request);
   }
+};
+
+/** Starts the workflow a request names, and logs the outcome with the event that caused it. */
+export const startWorkflow = async (request: StartRequest, deadline: number): Promise<StartResult> => {
+  const result = await start(request, deadline);
+  const { workflowId, runId, workflowType, started } = result;
+  logger.info(started ? 'Workflow started' : 'Workflow already exists', {
+    workflowId,
+    runId,
+    workflowType,
+    route: request.route,
+    ...(request.eventId && { eventId: request.eventId }),
+  });
+  return result;
 };

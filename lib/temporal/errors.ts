@@ -1,0 +1,43 @@
+import { status } from '@grpc/grpc-js';
+import { isGrpcServiceError } from '@temporalio/client';
+import {
+  DeadlineExceededError,
+  StartFailedError,
+  StartRejectedError,
+  TemporalUnavailableError,
+  TriggerError,
+} from '#lib/errors.ts';
+import type { StartRequest } from '#lib/normalize/types.ts';
+
+const TRANSIENT = new Set<number>([status.UNAVAILABLE, status.RESOURCE_EXHAUSTED, status.ABORTED]);
+const REJECTED = new Set<number>([status.INVALID_ARGUMENT, status.FAILED_PRECONDITION, status.OUT_OF_RANGE]);
+
+/** The gRPC error itself, or the one the SDK wrapped in its own ServiceError. */
+const grpcErrorOf = (error: unknown) => {
+  if (isGrpcServiceError(error)) return error;
+  const cause = error instanceof Error ? error.cause : undefined;
+  return isGrpcServiceError(cause) ? cause : undefined;
+};
+
+/** Maps whatever a call to Temporal threw onto our error classes. Messages from the server are kept as `cause`. */
+export const fromTemporalError = (error: unknown, request: StartRequest): TriggerError => {
+  if (error instanceof TriggerError) return error;
+  const id = `workflow ${request.workflowType}/${request.workflowId}`;
+  const grpc = grpcErrorOf(error);
+  if (grpc !== undefined) {
+    if (grpc.code === status.DEADLINE_EXCEEDED || grpc.code === status.CANCELLED) {
+      return new DeadlineExceededError(`Temporal did not answer before the deadline (${id})`, {
+        cause: error,
+      });
+    }
+    if (TRANSIENT.has(grpc.code)) {
+      return new TemporalUnavailableError(`Temporal is unavailable (${id})`, { cause: error });
+    }
+    if (REJECTED.has(grpc.code)) {
+      return new StartRejectedError(`Temporal rejected the start of ${id}: ${grpc.details}`, {
+        cause: error,
+      });
+    }
+  }
+  return new StartFailedError(`Starting ${id} failed`, { cause: error });
+};
