@@ -99,7 +99,7 @@ const problemsOf = (file: RoutesFile, taskQueue: string | undefined): string[] =
 };
 
 /** Validates a parsed routes file and prepares it for matching. Throws a RoutesFileError listing every problem. */
-export const compileRoutes = (raw: unknown, origin: string, taskQueue = config().taskQueue): Routes => {
+export const compileRoutes = (raw: unknown, origin: string, taskQueue: string | undefined): Routes => {
   const parsed = RoutesFileSchema.safeParse(raw);
   if (!parsed.success) {
     throw new RoutesFileError(`Invalid routes file ${origin}:\n${z.prettifyError(parsed.error)}`);
@@ -156,11 +156,11 @@ let cached: Routes | undefined;
  */
 export const routes = (): Routes => {
   if (cached === undefined) {
-    const path = config().routesFile;
+    const { routesFile, taskQueue } = config();
     cached =
-      path === undefined
-        ? compileRoutes(bundledRoutes, '(bundled routes.json)')
-        : compileRoutes(readRoutesFile(path), path);
+      routesFile === undefined
+        ? compileRoutes(bundledRoutes, '(bundled routes.json)', taskQueue)
+        : compileRoutes(readRoutesFile(routesFile), routesFile, taskQueue);
   }
   return cached;
 };
