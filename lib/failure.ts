@@ -6,13 +6,12 @@ import { logger } from '#lib/logger.ts';
  * input (permanent: it will end in the DLQ) from an outage (transient: it will be retried).
  * Only the error's name, message and cause chain are logged: never the payload.
  */
-export const logFailure = (error: unknown, eventId: string, fields: Record<string, unknown> = {}): void => {
+export const logFailure = (error: unknown, eventId: string): void => {
   const permanent = isPermanent(error);
   logger.error(permanent ? 'Event failed permanently' : 'Event failed, will be retried', {
     eventId,
     permanent,
     reason: isTriggerError(error) ? error.name : 'UnexpectedError',
-    ...fields,
     error: error instanceof Error ? error : new Error(String(error)),
   });
 };

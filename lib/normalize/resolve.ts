@@ -4,7 +4,8 @@ import type { Route } from '#lib/routes/schema.ts';
 import { render, renderString, type TemplateContext } from '#lib/routes/template.ts';
 import type { StartRequest } from './types.ts';
 
-export const CANONICAL = 'canonical';
+/** The route name of starts through the canonical envelope, in logs. */
+const CANONICAL = 'canonical';
 
 /** Looks a type up in the allow-list: the only way a StartRequest gets its task queue and policies. */
 const allowed = (
