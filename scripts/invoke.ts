@@ -50,6 +50,9 @@ if (stack !== undefined) {
 process.stderr.write(`[invoke] dist/${name}/index.mjs against ${process.env.TEMPORAL_ADDRESS}\n`);
 
 // The handler reads its configuration at first use, so it is imported only once the variables are set.
+// The handler logs JSON lines to stdout, as in Lambda; send them to stderr so stdout is the result alone.
+const stdoutWrite = process.stdout.write;
+process.stdout.write = process.stderr.write.bind(process.stderr) as typeof process.stdout.write;
 const { handler } = (await import(bundle.href)) as { handler: Handler };
 let result: unknown;
 try {
@@ -57,6 +60,8 @@ try {
 } catch (error) {
   const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   fail(`${name} handler failed: ${message}`);
+} finally {
+  process.stdout.write = stdoutWrite;
 }
 console.log(JSON.stringify(result, null, 2));
 
