@@ -24,7 +24,13 @@ try {
   ];
   const child = spawn(process.execPath, args, {
     stdio: 'inherit',
-    env: { ...process.env, TEMPORAL_ADDRESS: server.address, TEMPORAL_NAMESPACE: server.namespace },
+    env: {
+      // The handlers' INFO line per start would drown the report; tests that read logs raise the level.
+      POWERTOOLS_LOG_LEVEL: 'WARN',
+      ...process.env,
+      TEMPORAL_ADDRESS: server.address,
+      TEMPORAL_NAMESPACE: server.namespace,
+    },
   });
   exitCode = await new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
 } finally {

@@ -12,6 +12,8 @@ describe('sqs handler against a real Temporal server', () => {
 
   before(async () => {
     stack = await startStack();
+    // `npm test` keeps handlers at WARN; this suite reads the INFO line each start logs.
+    process.env.POWERTOOLS_LOG_LEVEL = 'INFO';
     const { handler } = await import('../../functions/sqs.ts');
     invoke = async (event) => (await handler(event, lambdaContext())) as SQSBatchResponse;
   });
@@ -40,6 +42,17 @@ describe('sqs handler against a real Temporal server', () => {
     assert.equal(failures[0]?.eventId, poisoned.messageId);
     assert.equal(failures[0]?.permanent, true);
     assert.equal(failures[0]?.reason, 'WorkflowNotAllowedError');
+  });
+
+  it('logs each start with its workflow and message id', async () => {
+    const orderId = uid();
+    const record = sqsRecord({ orderId });
+    const { records } = await captureLogs(() => invoke(sqsEvent(record)));
+    const started = records.find((entry) => entry.message === 'Workflow started');
+    assert.equal(started?.workflowId, `order-${orderId}`);
+    assert.equal(started?.eventId, record.messageId);
+    assert.equal(started?.route, 'orders-queue');
+    assert.equal(typeof started?.runId, 'string');
   });
 
   it('starts one workflow for the same message delivered twice, and counts the duplicate as success', async () => {
