@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, before, describe, it } from 'node:test';
+import { config, resetConfig } from '#lib/config.ts';
+
+const VARIABLES = [
+  'TEMPORAL_ADDRESS',
+  'TEMPORAL_NAMESPACE',
+  'TEMPORAL_API_KEY',
+  'TEMPORAL_TASK_QUEUE',
+  'ROUTES_FILE',
+];
+
+describe('config', () => {
+  const saved = Object.fromEntries(VARIABLES.map((name) => [name, process.env[name]]));
+  // A profile file of our own with an empty default profile, so a developer's temporal.toml cannot
+  // change the defaults. (envconfig fails on a file with no profile at all.)
+  const emptyProfile = join(mkdtempSync(join(tmpdir(), 'envconfig-')), 'temporal.toml');
+  before(() => writeFileSync(emptyProfile, '[profile.default]\n'));
+  const isolate = () => {
+    process.env.TEMPORAL_CONFIG_FILE = emptyProfile;
+  };
+  afterEach(() => {
+    for (const name of VARIABLES) {
+      if (saved[name] === undefined) delete process.env[name];
+      else process.env[name] = saved[name];
+    }
+    resetConfig();
+  });
+
+  it('defaults to a local server and the default namespace', () => {
+    for (const name of VARIABLES) delete process.env[name];
+    isolate();
+    const { temporal, taskQueue, routesFile } = config();
+    assert.equal(temporal.connection.address, 'localhost:7233');
+    assert.equal(temporal.namespace, 'default');
+    assert.equal(temporal.connection.apiKey, undefined);
+    assert.equal(taskQueue, undefined);
+    assert.equal(routesFile, undefined);
+  });
+
+  it("reads the connection from @temporalio/envconfig's variables; an API key turns TLS on", () => {
+    isolate();
+    process.env.TEMPORAL_ADDRESS = 'my-ns.a1b2c.tmprl.cloud:7233';
+    process.env.TEMPORAL_NAMESPACE = 'my-ns.a1b2c';
+    process.env.TEMPORAL_API_KEY = 'key-123';
+    process.env.TEMPORAL_TASK_QUEUE = 'fallback';
+    const { temporal, taskQueue } = config();
+    assert.equal(temporal.connection.address, 'my-ns.a1b2c.tmprl.cloud:7233');
+    assert.equal(temporal.namespace, 'my-ns.a1b2c');
+    assert.equal(temporal.connection.apiKey, 'key-123');
+    assert.ok(temporal.connection.tls);
+    assert.equal(taskQueue, 'fallback');
+  });
+
+  it('is read once, until reset', () => {
+    isolate();
+    process.env.TEMPORAL_NAMESPACE = 'first';
+    assert.equal(config().temporal.namespace, 'first');
+    process.env.TEMPORAL_NAMESPACE = 'second';
+    assert.equal(config().temporal.namespace, 'first');
+    resetConfig();
+    assert.equal(config().temporal.namespace, 'second');
+  });
+});
