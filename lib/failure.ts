@@ -6,9 +6,9 @@ import { logger } from '#lib/logger.ts';
  * input (permanent: it will end in the DLQ) from an outage (transient: it will be retried).
  * Only the error's name, message and cause chain are logged: never the payload.
  */
-export const logFailure = (error: unknown, eventId: string): void => {
+export const logFailure = (error: unknown, eventId: string, level: 'warn' | 'error' = 'error'): void => {
   const permanent = isPermanent(error);
-  logger.error(permanent ? 'Event failed permanently' : 'Event failed, will be retried', {
+  logger[level](permanent ? 'Event failed permanently' : 'Event failed, will be retried', {
     eventId,
     permanent,
     reason: isTriggerError(error) ? error.name : 'UnexpectedError',

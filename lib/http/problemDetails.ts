@@ -1,11 +1,13 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyResultV2 } from 'aws-lambda';
+import { isTriggerError } from '#lib/errors.ts';
 import { logFailure } from '#lib/failure.ts';
 import type { HttpEvent } from '#lib/normalize/http.ts';
 import { problemResponse } from './response.ts';
 
 /**
- * Turns any error into an RFC 9457 `application/problem+json` response, after logging it once.
+ * Turns any error into an RFC 9457 `application/problem+json` response, after logging it once: at WARN
+ * for a client error the caller has been told of, at ERROR for everything else.
  * middy's http-error-handler answers in text/plain and knows nothing of permanent or transient
  * failures, hence this one.
  */
@@ -15,8 +17,9 @@ export const httpProblemDetails = (): MiddlewareObj<HttpEvent, APIGatewayProxyRe
   ) => {
     if (request.response !== undefined) return;
     const requestId = request.event.requestContext?.requestId ?? request.context.awsRequestId;
-    logFailure(request.error, requestId);
-    request.response = problemResponse(request.error, requestId);
+    const { error } = request;
+    logFailure(error, requestId, isTriggerError(error) && error.expose ? 'warn' : 'error');
+    request.response = problemResponse(error, requestId);
   };
   return { onError: httpProblemDetailsOnError };
 };

@@ -33,13 +33,16 @@ describe('the cached Temporal connection', () => {
   it('answers 503 with Retry-After within the deadline while Temporal is down, and does not cache the failure', async () => {
     proxy.refuse(true);
     const started = Date.now();
-    const { result: down } = await captureLogs(() =>
+    const { result: down, records } = await captureLogs(() =>
       invoke(httpEvent({ path: '/orders/acme', body: { orderId: uid() } }), 4_000),
     );
     assert.equal(down.statusCode, 503);
     assert.equal(down.headers?.['retry-after'], '1');
     assert.ok(Date.now() - started < 4_000, 'answered before the invocation timed out');
     assert.ok(proxy.refused > 0);
+    const logged = records.find((record) => record.reason === 'TemporalUnavailableError');
+    assert.equal(logged?.level, 'ERROR');
+    assert.equal(logged?.permanent, false);
 
     proxy.refuse(false);
     const orderId = uid();

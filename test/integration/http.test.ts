@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { lambdaContext } from '../../scripts/lambdaContext.ts';
 import { fixture, httpEvent, restEvent, uid } from '../helpers/events.ts';
+import { captureLogs } from '../helpers/logs.ts';
 import { type Stack, startStack } from '../helpers/stack.ts';
 
 describe('http handler against a real Temporal server', () => {
@@ -102,5 +103,18 @@ describe('http handler against a real Temporal server', () => {
       assert.equal(json(response).status, status);
     }
     await assert.rejects(stack.client.workflow.getHandle(`order-${orderId}`).describe(), /not found/i);
+  });
+
+  it('logs a client error once at WARN, with the request id, the reason and no body', async () => {
+    const secret = `card-${uid()}`;
+    const event = httpEvent({ path: '/workflows/dropTables', body: { card: secret } });
+    const { result, lines, records } = await captureLogs(() => invoke(event));
+    assert.equal(result.statusCode, 403);
+    assert.ok(!lines.some((line) => line.includes(secret)));
+    const logged = records.filter((record) => record.eventId === event.requestContext.requestId);
+    assert.equal(logged.length, 1);
+    assert.equal(logged[0]?.level, 'WARN');
+    assert.equal(logged[0]?.reason, 'WorkflowNotAllowedError');
+    assert.equal(logged[0]?.permanent, true);
   });
 });
