@@ -55,6 +55,8 @@ export const TEMPLATE_ROOTS: Readonly<Record<TriggerKind, readonly string[]>> = 
 
 const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
+const PATH_PARAM = /\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
 /** `/orders/{tenant}` → `^/orders/(?<tenant>[^/]+)/?$` */
 const compilePath = (path: string): RegExp => {
   const source = path
@@ -86,12 +88,15 @@ const problemsOf = (file: RoutesFile, taskQueue: string | undefined): string[] =
     }
     const kind = triggerOf(route);
     const roots = TEMPLATE_ROOTS[kind];
+    const params = route.http ? [...route.http.path.matchAll(PATH_PARAM)].map((match) => match[1]) : [];
     for (const path of [...templatePaths(route.workflowId), ...templatePaths(route.input)]) {
-      const root = path.split('.')[0] ?? '';
+      const [root = '', param] = path.split('.');
       if (!roots.includes(root)) {
         problems.push(
           `route "${route.name}": "{${path}}" does not start with a ${kind} root (${roots.join(', ')})`,
         );
+      } else if (kind === 'http' && root === 'path' && param !== undefined && !params.includes(param)) {
+        problems.push(`route "${route.name}": "{${path}}" names no parameter of "${route.http?.path}"`);
       }
     }
   }

@@ -50,6 +50,12 @@ describe('compileRoutes', () => {
     rejects(raw, /route "orders-api": "\{detail.orderId\}" does not start with a http root/);
   });
 
+  it('refuses a path parameter the route path does not have', () => {
+    const raw = example();
+    raw.routes[0].input = { tenant: '{path.tenantId}' };
+    rejects(raw, /route "orders-api": "\{path.tenantId\}" names no parameter of "\/orders\/\{tenant\}"/);
+  });
+
   it('refuses duplicate route names, unknown keys, bad policies and routes without exactly one trigger', () => {
     const duplicate = example();
     duplicate.routes[1].name = 'orders-api';
