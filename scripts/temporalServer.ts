@@ -49,7 +49,8 @@ const goInstall = (): string | undefined => {
 
 /** The path of a `temporal` CLI, building it if needed; undefined when only the SDK's download is left. */
 export const temporalBinary = async (): Promise<string | undefined> => {
-  const found = onPath('temporal') ?? [join(CACHE_DIR, 'temporal')].find((path) => existsSync(path));
+  const cached = join(CACHE_DIR, 'temporal');
+  const found = onPath('temporal') ?? (existsSync(cached) ? cached : undefined);
   if (found !== undefined) return found;
   await mkdir(CACHE_DIR, { recursive: true });
   return goInstall();

@@ -59,9 +59,10 @@ const PATH_PARAM = /\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
 /** `/orders/{tenant}` → `^/orders/(?<tenant>[^/]+)/?$` */
 const compilePath = (path: string): RegExp => {
+  // Splitting on the capturing pattern alternates literal text (even indexes) and parameter names.
   const source = path
-    .split(/(\{[A-Za-z_][A-Za-z0-9_]*\})/)
-    .map((part) => (part.startsWith('{') ? `(?<${part.slice(1, -1)}>[^/]+)` : escapeRegExp(part)))
+    .split(PATH_PARAM)
+    .map((part, index) => (index % 2 === 1 ? `(?<${part}>[^/]+)` : escapeRegExp(part)))
     .join('');
   return new RegExp(`^${source.replace(/\/$/, '')}/?$`);
 };
