@@ -1,21 +1,38 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
+import httpCors from '@middy/http-cors';
+import httpSecurityHeaders from '@middy/http-security-headers';
 import type { APIGatewayProxyResultV2 } from 'aws-lambda';
-import { deadlineFrom } from '#lib/deadline.ts';
+import { config } from '#lib/config.ts';
+import { handleHttp } from '#lib/http/handle.ts';
 import { httpProblemDetails } from '#lib/http/problemDetails.ts';
-import { startedResponse } from '#lib/http/response.ts';
 import { logger } from '#lib/logger.ts';
-import { type HttpEvent, normalizeHttp, toHttpRequest } from '#lib/normalize/http.ts';
+import { type HttpEvent, toHttpRequest } from '#lib/normalize/http.ts';
 import { routes } from '#lib/routes/load.ts';
-import { startWorkflow } from '#lib/start.ts';
 
 // Validated at cold start: a bad routes file fails the deploy's first init, not a request.
 const table = routes();
+const { corsAllowOrigins } = config();
 
-export const handler = middy<HttpEvent, APIGatewayProxyResultV2>()
+const base = middy<HttpEvent, APIGatewayProxyResultV2>()
   .use(injectLambdaContext(logger, { resetKeys: true }))
+  // onError runs in reverse order: the problem response exists before the headers are added to it.
+  .use(httpSecurityHeaders());
+
+// CORS only for the origins configured; preflight requests are answered without reaching Temporal.
+const withCors =
+  corsAllowOrigins.length > 0
+    ? base.use(
+        httpCors({
+          origins: [...corsAllowOrigins],
+          disableBeforePreflightResponse: false,
+          headers: 'content-type, idempotency-key, prefer, authorization',
+          methods: 'GET, POST',
+          exposeHeaders: 'location, preference-applied, retry-after',
+        }),
+      )
+    : base;
+
+export const handler = withCors
   .use(httpProblemDetails())
-  .handler(async (event, context) => {
-    const request = normalizeHttp(table, toHttpRequest(event));
-    return startedResponse(await startWorkflow(request, deadlineFrom(context)));
-  });
+  .handler((event, context) => handleHttp(table, toHttpRequest(event), context, Date.now()));

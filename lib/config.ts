@@ -11,19 +11,33 @@ export interface Config {
   readonly deadlineMarginMs: number;
   /** Upper bound for one call to Temporal (`TEMPORAL_CALL_TIMEOUT_MS`, default 10000). */
   readonly callTimeoutMs: number;
+  /** A start is not attempted with less time than this left before the deadline (`MIN_START_TIME_MS`, default 1000). */
+  readonly minStartTimeMs: number;
+  /** Records of one SQS batch started at the same time (`SQS_CONCURRENCY`, default 10). */
+  readonly sqsConcurrency: number;
+  /** Largest HTTP request body accepted, in bytes after base64 decoding (`HTTP_MAX_BODY_BYTES`, default 1 MiB). */
+  readonly maxBodyBytes: number;
+  /** Origins answered with CORS headers (`CORS_ALLOW_ORIGINS`, comma-separated); none when unset. */
+  readonly corsAllowOrigins: readonly string[];
   /** Temporal address, namespace, API key and TLS, from `@temporalio/envconfig`'s variables. */
   readonly temporal: { readonly connection: ConnectionOptions; readonly namespace: string };
 }
 
-const positiveInt = (name: string, fallback: number): number => {
+const positiveInt = (name: string, fallback: number, unit: string): number => {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
   if (!Number.isInteger(value) || value <= 0) {
-    throw new Error(`${name} must be a positive whole number of milliseconds, got "${raw}"`);
+    throw new Error(`${name} must be a positive whole number of ${unit}, got "${raw}"`);
   }
   return value;
 };
+
+const list = (name: string): string[] =>
+  (process.env[name] ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
 
 const nonEmpty = (name: string): string | undefined => process.env[name] || undefined;
 
@@ -32,8 +46,12 @@ const read = (): Config => {
   return {
     taskQueue: nonEmpty('TEMPORAL_TASK_QUEUE'),
     routesFile: nonEmpty('ROUTES_FILE'),
-    deadlineMarginMs: positiveInt('DEADLINE_MARGIN_MS', 500),
-    callTimeoutMs: positiveInt('TEMPORAL_CALL_TIMEOUT_MS', 10_000),
+    deadlineMarginMs: positiveInt('DEADLINE_MARGIN_MS', 500, 'milliseconds'),
+    callTimeoutMs: positiveInt('TEMPORAL_CALL_TIMEOUT_MS', 10_000, 'milliseconds'),
+    minStartTimeMs: positiveInt('MIN_START_TIME_MS', 1000, 'milliseconds'),
+    sqsConcurrency: positiveInt('SQS_CONCURRENCY', 10, 'records'),
+    maxBodyBytes: positiveInt('HTTP_MAX_BODY_BYTES', 1024 * 1024, 'bytes'),
+    corsAllowOrigins: list('CORS_ALLOW_ORIGINS'),
     temporal: {
       connection: { ...connectionOptions, address: connectionOptions.address ?? 'localhost:7233' },
       namespace: namespace ?? 'default',
@@ -47,6 +65,12 @@ export const config = (): Config => {
   cached ??= read();
   return cached;
 };
+
+/**
+ * A webhook secret kept in an environment variable that a route names. Read per call, not cached:
+ * it is one lookup, and a secret is then never held by the configuration object.
+ */
+export const secretFromEnv = (name: string): string | undefined => process.env[name] || undefined;
 
 /** Forgets the configuration, for tests that change the environment. */
 export const resetConfig = (): void => {

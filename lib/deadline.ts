@@ -9,3 +9,25 @@ export const deadlineFrom = (context: Pick<Context, 'getRemainingTimeInMillis'>)
   const { deadlineMarginMs, callTimeoutMs } = config();
   return Date.now() + Math.min(context.getRemainingTimeInMillis() - deadlineMarginMs, callTimeoutMs);
 };
+
+/** API Gateway's integration timeout: a REST API answers 504 itself after 29 s (an HTTP API after 30 s). */
+const API_GATEWAY_TIMEOUT_MS = 29_000;
+
+/**
+ * How long `Prefer: wait=N` may wait for a result, as a deadline in epoch milliseconds: N seconds from
+ * now, but never past API Gateway's timeout counted from when the invocation began, nor past the
+ * invocation's own remaining time less the margin for answering.
+ */
+export const waitDeadlineFrom = (
+  context: Pick<Context, 'getRemainingTimeInMillis'>,
+  seconds: number,
+  invokedAt: number,
+): number => {
+  const { deadlineMarginMs } = config();
+  const now = Date.now();
+  return Math.min(
+    now + seconds * 1000,
+    invokedAt + API_GATEWAY_TIMEOUT_MS - deadlineMarginMs,
+    now + context.getRemainingTimeInMillis() - deadlineMarginMs,
+  );
+};

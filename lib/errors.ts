@@ -52,14 +52,49 @@ export class MethodNotAllowedError extends PermanentError {
   }
 }
 
+/** The request lacks a valid webhook signature. Nothing is started. */
+export class SignatureError extends PermanentError {
+  override readonly name = 'SignatureError';
+  readonly statusCode = 401;
+  readonly title = 'Invalid signature';
+}
+
+/** No workflow with this ID exists (status requests). */
+export class WorkflowNotFoundError extends PermanentError {
+  override readonly name = 'WorkflowNotFoundError';
+  readonly statusCode = 404;
+  readonly title = 'Workflow not found';
+}
+
+/** The request body is larger than HTTP_MAX_BODY_BYTES. */
+export class PayloadTooLargeError extends PermanentError {
+  override readonly name = 'PayloadTooLargeError';
+  readonly statusCode = 413;
+  readonly title = 'Payload too large';
+}
+
+/** The request body is not declared as JSON. */
+export class UnsupportedMediaTypeError extends PermanentError {
+  override readonly name = 'UnsupportedMediaTypeError';
+  readonly statusCode = 415;
+  readonly title = 'Unsupported media type';
+}
+
+/** A workflow with this ID is running, and its type's conflict policy is FAIL. */
+export class WorkflowConflictError extends PermanentError {
+  override readonly name = 'WorkflowConflictError';
+  readonly statusCode = 409;
+  readonly title = 'Workflow already running';
+}
+
 /** The workflow type is not in the routes file's `workflows` allow-list. */
 export class WorkflowNotAllowedError extends PermanentError {
   override readonly name = 'WorkflowNotAllowedError';
   readonly statusCode = 403;
   readonly title = 'Workflow type not allowed';
   readonly workflowType: string;
-  constructor(workflowType: string) {
-    super(`Workflow type "${workflowType}" is not in the allow-list`);
+  constructor(workflowType: string, message = `Workflow type "${workflowType}" is not in the allow-list`) {
+    super(message);
     this.workflowType = workflowType;
   }
 }

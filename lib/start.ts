@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { status } from '@grpc/grpc-js';
 import { isGrpcServiceError } from '@temporalio/client';
 import { encodeWorkflowIdConflictPolicy, encodeWorkflowIdReusePolicy } from '@temporalio/common';
-import { DeadlineExceededError, TemporalUnavailableError } from '#lib/errors.ts';
+import { DeadlineExceededError, TemporalUnavailableError, WorkflowConflictError } from '#lib/errors.ts';
 import { logger } from '#lib/logger.ts';
 import type { StartRequest } from '#lib/normalize/types.ts';
 import { type Temporal, temporal } from '#lib/temporal/client.ts';
@@ -31,15 +31,14 @@ const requestIdOf = (request: StartRequest, namespace: string): string => {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 };
 
-const connect = async (deadline: number, request: StartRequest): Promise<Temporal> => {
+/** The cached client, or a TemporalUnavailableError naming what it was needed for. */
+export const connect = async (deadline: number, purpose: string): Promise<Temporal> => {
   const remaining = deadline - Date.now();
   if (remaining <= 0) throw new DeadlineExceededError('No time left in the invocation to reach Temporal');
   try {
     return await temporal(remaining);
   } catch (error) {
-    throw new TemporalUnavailableError(`Cannot connect to Temporal (workflow ${request.workflowType})`, {
-      cause: error,
-    });
+    throw new TemporalUnavailableError(`Cannot connect to Temporal (${purpose})`, { cause: error });
   }
 };
 
@@ -49,10 +48,11 @@ const connect = async (deadline: number, request: StartRequest): Promise<Tempora
  * This calls StartWorkflowExecution itself rather than `client.workflow.start`, because only the raw
  * response says whether a run was started or an existing one reused (`started`) under the
  * USE_EXISTING conflict policy. A closed workflow under REJECT_DUPLICATE answers ALREADY_EXISTS;
- * that is a duplicate too, and reports the existing run.
+ * that is a duplicate too, and reports the existing run. A running one under the FAIL conflict policy
+ * is the conflict that policy asks for.
  */
 const start = async (request: StartRequest, deadline: number): Promise<StartResult> => {
-  const { connection, client, namespace } = await connect(deadline, request);
+  const { connection, client, namespace } = await connect(deadline, `workflow ${request.workflowType}`);
   const { workflowType, workflowId, taskQueue } = request;
   const outcome = { workflowId, workflowType, taskQueue, namespace };
   try {
@@ -80,6 +80,11 @@ const start = async (request: StartRequest, deadline: number): Promise<StartResu
     const existing = await connection.withDeadline(deadline, () =>
       client.workflow.getHandle(workflowId).describe(),
     );
+    if (existing.status.name === 'RUNNING' && request.idConflictPolicy === 'FAIL') {
+      throw new WorkflowConflictError(
+        `Workflow ${workflowId} is running, and the conflict policy of ${workflowType} is FAIL`,
+      );
+    }
     return { ...outcome, runId: existing.runId, started: false };
   } catch (error) {
     throw fromTemporalError(error, request);

@@ -1,17 +1,37 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { isTriggerError, MethodNotAllowedError, TemporalUnavailableError } from '#lib/errors.ts';
 import type { StartResult } from '#lib/start.ts';
+import type { Outcome, WorkflowStatus } from '#lib/status.ts';
 
 export type HttpResponse = APIGatewayProxyStructuredResultV2 & { headers: Record<string, string> };
 
-/** 202 for a new run, 200 when the workflow already existed; `Location` points at the workflow. */
-export const startedResponse = (result: StartResult): HttpResponse => ({
-  statusCode: result.started ? 202 : 200,
-  headers: {
+/**
+ * 202 for a new run, 200 when the workflow already existed; `Location` points at the workflow.
+ * After `Prefer: wait`, a workflow that closed in time answers 200 with how it ended, whether it
+ * succeeded or not: the start worked, and the caller reads the outcome from the body.
+ */
+export const startedResponse = (
+  result: StartResult,
+  waited?: { readonly preference: string; readonly outcome: Outcome | undefined },
+): HttpResponse => {
+  const headers: Record<string, string> = {
     'content-type': 'application/json',
     location: `/workflows/${encodeURIComponent(result.workflowId)}`,
-  },
-  body: JSON.stringify(result),
+  };
+  if (waited !== undefined) headers['preference-applied'] = waited.preference;
+  const outcome = waited?.outcome;
+  return {
+    statusCode: outcome !== undefined || !result.started ? 200 : 202,
+    headers,
+    body: JSON.stringify(outcome === undefined ? result : { ...result, ...outcome }),
+  };
+};
+
+/** `GET /workflows/{workflowId}`. Never cached: the status changes. */
+export const statusResponse = (status: WorkflowStatus): HttpResponse => ({
+  statusCode: 200,
+  headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+  body: JSON.stringify(status),
 });
 
 const kebab = (name: string): string =>

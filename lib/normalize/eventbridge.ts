@@ -32,7 +32,28 @@ const fromSchedule = (routes: Routes, event: AnyEventBridgeEvent): StartRequest 
   if (route === undefined)
     throw new NoRouteError(`No route for scheduled rule ${rules.join(', ') || '(none)'}`);
   const rule = route.schedule?.rule;
-  return fromRoute(routes, route, { time: event.time, rule, id: event.id });
+  // A tick is named by its rule and time: a redelivered tick names the same workflow.
+  return fromRoute(routes, route, { time: event.time, rule, id: event.id }, `${rule}-${event.time}`);
+};
+
+/** Every field of `expected` is in `actual` with an equal value; nested objects match the same way. */
+const matches = (expected: unknown, actual: unknown): boolean => {
+  if (isObject(expected)) {
+    return (
+      isObject(actual) &&
+      Object.entries(expected).every(
+        ([key, value]) => Object.hasOwn(actual, key) && matches(value, actual[key]),
+      )
+    );
+  }
+  if (Array.isArray(expected)) {
+    return (
+      Array.isArray(actual) &&
+      actual.length === expected.length &&
+      expected.every((value, index) => matches(value, actual[index]))
+    );
+  }
+  return expected === actual;
 };
 
 const normalizeEvent = (routes: Routes, event: AnyEventBridgeEvent): StartRequest => {
@@ -40,12 +61,15 @@ const normalizeEvent = (routes: Routes, event: AnyEventBridgeEvent): StartReques
 
   const route = routes.eventbridge.find(
     ({ eventbridge }) =>
-      eventbridge?.source === event.source && eventbridge.detailType === event['detail-type'],
+      eventbridge?.source === event.source &&
+      eventbridge.detailType === event['detail-type'] &&
+      (eventbridge.detail === undefined || matches(eventbridge.detail, event.detail)),
   );
   if (route !== undefined) {
     const { detail, source, id, time, account, region, resources } = event;
     const detailType = event['detail-type'];
-    return fromRoute(routes, route, { detail, source, detailType, id, time, account, region, resources });
+    const context = { detail, source, detailType, id, time, account, region, resources };
+    return fromRoute(routes, route, context, id);
   }
   const envelope = envelopeOf(event.detail);
   if (envelope === undefined) {

@@ -1,7 +1,13 @@
-import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
-import { MalformedJsonError, MethodNotAllowedError, NoRouteError } from '#lib/errors.ts';
+import {
+  MalformedJsonError,
+  MethodNotAllowedError,
+  NoRouteError,
+  PayloadTooLargeError,
+  UnsupportedMediaTypeError,
+} from '#lib/errors.ts';
 import type { Routes } from '#lib/routes/load.ts';
+import type { Route } from '#lib/routes/schema.ts';
 import { fromEnvelope, fromRoute } from './resolve.ts';
 import type { StartRequest } from './types.ts';
 
@@ -9,11 +15,13 @@ import type { StartRequest } from './types.ts';
 export interface HttpRequest {
   readonly method: string;
   readonly path: string;
-  /** Header names lower-cased; repeated headers joined with ", ". */
+  /** Header names lower-cased; repeated headers joined with ", " (cookies with "; "). */
   readonly headers: Readonly<Record<string, string>>;
+  /** Repeated parameters joined with ",", as payload 2.0 does. */
   readonly query: Readonly<Record<string, string>>;
-  /** The raw body, base64-decoded when API Gateway encoded it. */
-  readonly body: string | undefined;
+  readonly cookies: Readonly<Record<string, string>>;
+  /** The body's bytes, base64-decoded when API Gateway encoded them: what a webhook signature covers. */
+  readonly rawBody: Buffer | undefined;
   readonly requestId: string;
 }
 
@@ -22,23 +30,54 @@ export type HttpEvent = APIGatewayProxyEventV2 | APIGatewayProxyEvent;
 const isV2 = (event: HttpEvent): event is APIGatewayProxyEventV2 =>
   (event as APIGatewayProxyEventV2).version === '2.0';
 
-const defined = (record: Record<string, string | undefined> | null | undefined): Record<string, string> =>
-  Object.fromEntries(
-    Object.entries(record ?? {}).filter((entry): entry is [string, string] => entry[1] !== undefined),
-  );
+type Values = Record<string, string | readonly string[] | undefined> | null | undefined;
 
-const lowerCaseKeys = (record: Record<string, string>): Record<string, string> => {
+/** Lower-cases names and joins repeated values, whether repeats come as arrays or as differently-cased names. */
+const headerMap = (record: Values): Record<string, string> => {
   const result: Record<string, string> = {};
-  for (const [name, value] of Object.entries(record)) {
+  for (const [name, raw] of Object.entries(record ?? {})) {
+    if (raw === undefined) continue;
     const key = name.toLowerCase();
-    result[key] = result[key] === undefined ? value : `${result[key]}, ${value}`;
+    const separator = key === 'cookie' ? '; ' : ', ';
+    const value = typeof raw === 'string' ? raw : raw.join(separator);
+    result[key] = result[key] === undefined ? value : `${result[key]}${separator}${value}`;
   }
   return result;
 };
 
-const decodeBody = (body: string | null | undefined, isBase64Encoded: boolean): string | undefined => {
+const queryMap = (record: Values): Record<string, string> => {
+  const result: Record<string, string> = {};
+  for (const [name, raw] of Object.entries(record ?? {})) {
+    if (raw !== undefined) result[name] = typeof raw === 'string' ? raw : raw.join(',');
+  }
+  return result;
+};
+
+/** `a=1; b=2` → `{a: '1', b: '2'}`; the first of repeated names wins, as browsers send the most specific first. */
+const parseCookies = (header: string | undefined): Record<string, string> => {
+  const result: Record<string, string> = {};
+  for (const pair of (header ?? '').split(';')) {
+    const at = pair.indexOf('=');
+    if (at <= 0) continue;
+    const name = pair.slice(0, at).trim();
+    if (name !== '' && !Object.hasOwn(result, name)) result[name] = pair.slice(at + 1).trim();
+  }
+  return result;
+};
+
+const rawBodyOf = (body: string | null | undefined, isBase64Encoded: boolean): Buffer | undefined => {
   if (body === null || body === undefined || body === '') return undefined;
-  return isBase64Encoded ? Buffer.from(body, 'base64').toString('utf8') : body;
+  return Buffer.from(body, isBase64Encoded ? 'base64' : 'utf8');
+};
+
+const withCookies = (
+  request: Omit<HttpRequest, 'cookies'>,
+  cookies: readonly string[] | undefined,
+): HttpRequest => {
+  // Payload 2.0 moves Cookie headers into `cookies`; put them back so both formats read alike.
+  const headers =
+    cookies && cookies.length > 0 ? { ...request.headers, cookie: cookies.join('; ') } : request.headers;
+  return { ...request, headers, cookies: parseCookies(headers.cookie) };
 };
 
 /** Normalizes HTTP API (payload 2.0) and REST API (payload 1.0) events into one shape. */
@@ -49,37 +88,37 @@ export const toHttpRequest = (event: HttpEvent): HttpRequest => {
     const prefix = stage && stage !== '$default' ? `/${stage}` : '';
     const path =
       prefix && event.rawPath.startsWith(`${prefix}/`) ? event.rawPath.slice(prefix.length) : event.rawPath;
-    return {
+    const request = {
       method: http.method.toUpperCase(),
       path,
-      headers: lowerCaseKeys(defined(event.headers)),
-      query: defined(event.queryStringParameters),
-      body: decodeBody(event.body, event.isBase64Encoded),
+      headers: headerMap(event.headers),
+      query: queryMap(event.queryStringParameters),
+      rawBody: rawBodyOf(event.body, event.isBase64Encoded),
       requestId,
     };
+    return withCookies(request, event.cookies);
   }
-  const multi = Object.fromEntries(
-    Object.entries(event.multiValueHeaders ?? {}).map(([name, values]) => [name, (values ?? []).join(', ')]),
-  );
-  return {
+  // multiValueHeaders holds every header, repeats included; headers keeps only the last of each.
+  const multi = event.multiValueHeaders && Object.keys(event.multiValueHeaders).length > 0;
+  const multiQuery = event.multiValueQueryStringParameters;
+  const request = {
     method: event.httpMethod.toUpperCase(),
     path: event.path,
-    headers: lowerCaseKeys({ ...defined(event.headers), ...multi }),
-    query: defined(event.queryStringParameters),
-    body: decodeBody(event.body, event.isBase64Encoded),
+    headers: headerMap(multi ? event.multiValueHeaders : event.headers),
+    query: queryMap(
+      multiQuery && Object.keys(multiQuery).length > 0 ? multiQuery : event.queryStringParameters,
+    ),
+    rawBody: rawBodyOf(event.body, event.isBase64Encoded),
     requestId: event.requestContext.requestId,
   };
+  return withCookies(request, undefined);
 };
 
-const parseBody = (body: string | undefined): unknown => {
-  if (body === undefined) return undefined;
-  try {
-    return JSON.parse(body);
-  } catch {
-    // No `cause`: JSON.parse's message quotes the body, which must never reach a log.
-    throw new MalformedJsonError('The request body is not valid JSON');
-  }
-};
+/** What a request asks for: a route, a start through the canonical envelope, or a workflow's status. */
+export type HttpTarget =
+  | { readonly kind: 'route'; readonly route: Route; readonly path: Readonly<Record<string, string>> }
+  | { readonly kind: 'envelope'; readonly workflowType: string }
+  | { readonly kind: 'status'; readonly workflowId: string };
 
 /** A path segment, percent-decoded; kept as sent when its encoding is broken. */
 const decodeSegment = (segment: string): string => {
@@ -90,10 +129,10 @@ const decodeSegment = (segment: string): string => {
   }
 };
 
-const CANONICAL_PATH = /^\/workflows\/(?<workflowType>[^/]+)\/?$/;
+const CANONICAL_PATH = /^\/workflows\/(?<segment>[^/]+)\/?$/;
 
-/** Chooses the route for a request (or the canonical envelope) and builds its start request. */
-export const normalizeHttp = (routes: Routes, request: HttpRequest): StartRequest => {
+/** Routes first, in file order; then `POST /workflows/{workflowType}` and `GET /workflows/{workflowId}`. */
+export const matchHttp = (routes: Routes, request: HttpRequest): HttpTarget => {
   const allow = new Set<string>();
   for (const { route, method, pattern } of routes.http) {
     const match = pattern.exec(request.path);
@@ -105,24 +144,66 @@ export const normalizeHttp = (routes: Routes, request: HttpRequest): StartReques
     const path = Object.fromEntries(
       Object.entries(match.groups ?? {}).map(([name, value]) => [name, decodeSegment(value)]),
     );
-    const { headers, query, requestId } = request;
-    return fromRoute(routes, route, { body: parseBody(request.body), headers, query, path, requestId });
+    return { kind: 'route', route, path };
   }
-
-  const canonical = CANONICAL_PATH.exec(request.path)?.groups?.workflowType;
-  if (canonical !== undefined) {
-    if (request.method === 'POST') {
-      const key = request.headers['idempotency-key'];
-      return fromEnvelope(
-        routes,
-        { workflowType: decodeSegment(canonical), input: parseBody(request.body) },
-        (type) => `${type}-${key || randomUUID()}`,
-      );
-    }
-    allow.add('POST');
+  const segment = CANONICAL_PATH.exec(request.path)?.groups?.segment;
+  if (segment !== undefined) {
+    if (request.method === 'POST') return { kind: 'envelope', workflowType: decodeSegment(segment) };
+    if (request.method === 'GET') return { kind: 'status', workflowId: decodeSegment(segment) };
+    allow.add('POST').add('GET');
   }
   if (allow.size > 0) {
     throw new MethodNotAllowedError(`${request.method} is not allowed on ${request.path}`, [...allow]);
   }
   throw new NoRouteError(`No route for ${request.method} ${request.path}`);
+};
+
+/** `application/json`, `application/problem+json`, with or without parameters. */
+const JSON_MEDIA_TYPE = /^application\/(?:[\w.-]+\+)?json\s*(?:;|$)/i;
+
+/**
+ * Checks a body before anything reads it: its size (413), then its declared type (415). A body
+ * without a Content-Type is read as JSON, so plain API clients work; one declared as something
+ * else (a form post, text) is refused rather than guessed at.
+ */
+export const checkBody = (request: HttpRequest, maxBodyBytes: number): void => {
+  const size = request.rawBody?.length ?? 0;
+  if (size > maxBodyBytes) {
+    throw new PayloadTooLargeError(`The body is ${size} bytes; the limit is ${maxBodyBytes}`);
+  }
+  const type = request.headers['content-type'];
+  if (size > 0 && type !== undefined && !JSON_MEDIA_TYPE.test(type)) {
+    throw new UnsupportedMediaTypeError(`Content-Type must be application/json, got "${type}"`);
+  }
+};
+
+const parseBody = (body: Buffer | undefined): unknown => {
+  if (body === undefined) return undefined;
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    // No `cause`: JSON.parse's message quotes the body, which must never reach a log.
+    throw new MalformedJsonError('The request body is not valid JSON');
+  }
+};
+
+/** The start request for a route or the canonical envelope: parses the body and renders templates. */
+export const startRequestOf = (
+  routes: Routes,
+  target: Exclude<HttpTarget, { kind: 'status' }>,
+  request: HttpRequest,
+): StartRequest => {
+  const { headers, query, cookies, requestId } = request;
+  // A retried POST that carries the same Idempotency-Key names the same workflow.
+  const identity = headers['idempotency-key'] || requestId;
+  const body = parseBody(request.rawBody);
+  if (target.kind === 'route') {
+    const context = { body, headers, query, cookies, path: target.path, requestId };
+    return fromRoute(routes, target.route, context, identity);
+  }
+  return fromEnvelope(
+    routes,
+    { workflowType: target.workflowType, input: body },
+    (type) => `${type}-${identity}`,
+  );
 };

@@ -21,12 +21,23 @@ const allowed = (
   return { workflowType, workflowId, input, route, ...workflow };
 };
 
-/** A matched route: its templates are rendered against the event's context. */
-export const fromRoute = (routes: Routes, route: Route, context: TemplateContext): StartRequest =>
+/**
+ * A matched route: its templates are rendered against the event's context. A route without a
+ * workflow ID template gets `<workflowType>-<identity>`, where the identity is what the trigger keeps
+ * stable across redeliveries, so a redelivered event still names the same workflow.
+ */
+export const fromRoute = (
+  routes: Routes,
+  route: Route,
+  context: TemplateContext,
+  identity: string,
+): StartRequest =>
   allowed(
     routes,
     route.workflowType,
-    renderString(route.workflowId, context, route.name),
+    route.workflowId === undefined
+      ? `${route.workflowType}-${identity}`
+      : renderString(route.workflowId, context, route.name),
     route.input === undefined ? undefined : render(route.input, context, route.name),
     route.name,
   );

@@ -1,5 +1,5 @@
 import type { SQSRecord } from 'aws-lambda';
-import { NoRouteError } from '#lib/errors.ts';
+import { MalformedJsonError, NoRouteError } from '#lib/errors.ts';
 import type { Routes } from '#lib/routes/load.ts';
 import { fromEnvelope, fromRoute, withEventId } from './resolve.ts';
 import type { StartRequest } from './types.ts';
@@ -7,12 +7,13 @@ import type { StartRequest } from './types.ts';
 /** `arn:aws:sqs:us-east-1:123456789012:orders` → `orders` */
 const queueName = (arn: string): string => arn.slice(arn.lastIndexOf(':') + 1);
 
-/** The body as JSON when it parses, else the raw string: queues carry both. */
-const parseBody = (body: string): unknown => {
+/** Message bodies are JSON. One that is not can never start a workflow: a permanent failure. */
+const parseBody = (body: string, messageId: string): unknown => {
   try {
     return JSON.parse(body);
   } catch {
-    return body;
+    // No `cause`: JSON.parse's message quotes the body, which must never reach a log.
+    throw new MalformedJsonError(`The body of message ${messageId} is not valid JSON`);
   }
 };
 
@@ -32,11 +33,12 @@ const normalizeRecord = (routes: Routes, record: SQSRecord): StartRequest => {
       sqs?.queue === queue &&
       Object.entries(sqs.attributes ?? {}).every(([name, value]) => attributes[name] === value),
   );
-  const body = parseBody(record.body);
+  const { messageId } = record;
+  const body = parseBody(record.body, messageId);
   if (route !== undefined) {
-    const { messageId } = record;
     const groupId = record.attributes.MessageGroupId;
-    return fromRoute(routes, route, { body, attributes, messageId, queue, ...(groupId && { groupId }) });
+    const context = { body, attributes, messageId, queue, ...(groupId && { groupId }) };
+    return fromRoute(routes, route, context, messageId);
   }
   if (attributes.workflowType === undefined) {
     throw new NoRouteError(`No route for queue "${queue}" and no workflowType message attribute`);
@@ -44,7 +46,7 @@ const normalizeRecord = (routes: Routes, record: SQSRecord): StartRequest => {
   return fromEnvelope(
     routes,
     { workflowType: attributes.workflowType, workflowId: attributes.workflowId, input: body },
-    (type) => `${type}-${record.messageId}`,
+    (type) => `${type}-${messageId}`,
   );
 };
 

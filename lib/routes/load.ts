@@ -47,7 +47,7 @@ export const DEFAULT_ID_CONFLICT_POLICY: IdConflictPolicy = 'USE_EXISTING';
 
 /** The roots a template path may start from, per trigger. */
 export const TEMPLATE_ROOTS: Readonly<Record<TriggerKind, readonly string[]>> = {
-  http: ['body', 'headers', 'query', 'path', 'requestId'],
+  http: ['body', 'headers', 'query', 'cookies', 'path', 'requestId'],
   sqs: ['body', 'attributes', 'messageId', 'queue', 'groupId'],
   eventbridge: ['detail', 'source', 'detailType', 'id', 'time', 'account', 'region', 'resources'],
   schedule: ['time', 'rule', 'id'],
@@ -86,6 +86,16 @@ const problemsOf = (file: RoutesFile, taskQueue: string | undefined): string[] =
     names.add(route.name);
     if (!Object.hasOwn(file.workflows, route.workflowType)) {
       problems.push(`route "${route.name}": workflow type "${route.workflowType}" is not in "workflows"`);
+    }
+    const signature = route.http?.signature;
+    if (signature?.scheme === 'hmac-sha256' && signature.header === undefined) {
+      problems.push(`route "${route.name}": a hmac-sha256 signature needs "header"`);
+    }
+    if (signature?.prefix !== undefined && signature.scheme !== 'hmac-sha256') {
+      problems.push(`route "${route.name}": "prefix" applies to the hmac-sha256 scheme only`);
+    }
+    if (signature?.toleranceSeconds !== undefined && signature.scheme !== 'stripe') {
+      problems.push(`route "${route.name}": "toleranceSeconds" applies to the stripe scheme only`);
     }
     const kind = triggerOf(route);
     const roots = TEMPLATE_ROOTS[kind];

@@ -40,6 +40,43 @@ const WorkflowSchema = z
   })
   .check(z.describe('A workflow type that may be started. Types not listed here are never started.'));
 
+export const SIGNATURE_SCHEMES = ['github', 'stripe', 'hmac-sha256'] as const;
+
+const SecretSourceSchema = z.union([
+  z.strictObject({ env: text('Environment variable that holds the secret.') }),
+  z.strictObject({
+    secretId: text('Secrets Manager secret name or ARN.'),
+    field: optional(
+      z.string().check(z.minLength(1)),
+      "Key of the secret's JSON object that holds the value; without it the whole secret string is the value.",
+    ),
+  }),
+]);
+
+const SignatureSchema = z
+  .strictObject({
+    scheme: z
+      .enum(SIGNATURE_SCHEMES)
+      .check(
+        z.describe(
+          'github: "x-hub-signature-256: sha256=<hex>" over the raw body. stripe: "stripe-signature: t=<unix>,v1=<hex>" over "<t>.<body>". hmac-sha256: "<header>: <prefix><hex>" over the raw body.',
+        ),
+      ),
+    secret: SecretSourceSchema,
+    header: optional(
+      z.string().check(z.minLength(1)),
+      'Header that carries the signature. Defaults: x-hub-signature-256 (github), stripe-signature (stripe); required for hmac-sha256.',
+    ),
+    prefix: optional(z.string(), 'Text before the hex digest in the header (hmac-sha256 only).'),
+    toleranceSeconds: optional(
+      z.number().check(z.int(), z.positive()),
+      'Largest age of a signed timestamp accepted (stripe only; default 300).',
+    ),
+  })
+  .check(
+    z.describe('Requests must carry a valid HMAC-SHA256 signature; others answer 401 and start nothing.'),
+  );
+
 const HttpTriggerSchema = z.strictObject({
   method: z.enum(HTTP_METHODS),
   path: z
@@ -48,6 +85,7 @@ const HttpTriggerSchema = z.strictObject({
       z.regex(/^\/[^\s?#]*$/, 'must start with "/" and hold no query string'),
       z.describe('Path pattern; "{name}" matches one segment and is available as {path.name}.'),
     ),
+  signature: optional(SignatureSchema, 'Webhook signature the request must carry.'),
 });
 
 const SqsTriggerSchema = z.strictObject({
@@ -61,6 +99,10 @@ const SqsTriggerSchema = z.strictObject({
 const EventBridgeTriggerSchema = z.strictObject({
   source: text('The event\'s "source".'),
   detailType: text('The event\'s "detail-type".'),
+  detail: optional(
+    z.record(z.string(), z.json()),
+    'Fields the event\'s "detail" must hold with equal values; nested objects match the same way.',
+  ),
 });
 
 const ScheduleTriggerSchema = z.strictObject({
@@ -78,7 +120,10 @@ const RouteSchema = z
     eventbridge: optional(EventBridgeTriggerSchema, 'Start on a custom EventBridge event.'),
     schedule: optional(ScheduleTriggerSchema, 'Start on a tick of an EventBridge scheduled rule.'),
     workflowType: text('Workflow type name; must be a key of "workflows".'),
-    workflowId: text('Workflow ID template. Build it from a business key so duplicates collapse.'),
+    workflowId: optional(
+      z.string().check(z.minLength(1)),
+      'Workflow ID template. Build it from a business key so duplicates collapse. Default: "<workflowType>-" and the event\'s identity (http: Idempotency-Key header, else the request ID; sqs: message ID; eventbridge: event ID; schedule: rule name and time).',
+    ),
     input: optional(
       z.json(),
       'Workflow input template. A string that is exactly "{path}" becomes the value at that path; "{path}" inside a longer string is interpolated; objects and arrays are templated recursively. Without it the workflow gets no arguments.',
@@ -103,4 +148,6 @@ export type Route = RoutesFile['routes'][number];
 export type IdReusePolicy = (typeof ID_REUSE_POLICIES)[number];
 export type IdConflictPolicy = (typeof ID_CONFLICT_POLICIES)[number];
 export type HttpMethod = (typeof HTTP_METHODS)[number];
+export type Signature = z.output<typeof SignatureSchema>;
+export type SecretSource = z.output<typeof SecretSourceSchema>;
 export type JsonValue = z.output<ReturnType<typeof z.json>>;

@@ -20,9 +20,12 @@ const grpcErrorOf = (error: unknown) => {
 };
 
 /** Maps whatever a call to Temporal threw onto our error classes. Messages from the server are kept as `cause`. */
-export const fromTemporalError = (error: unknown, request: StartRequest): TriggerError => {
+export const fromTemporalError = (
+  error: unknown,
+  subject: Pick<StartRequest, 'workflowId'> & { readonly workflowType?: string },
+): TriggerError => {
   if (error instanceof TriggerError) return error;
-  const id = `workflow ${request.workflowType}/${request.workflowId}`;
+  const id = `workflow ${subject.workflowType ? `${subject.workflowType}/` : ''}${subject.workflowId}`;
   const grpc = grpcErrorOf(error);
   if (grpc !== undefined) {
     if (grpc.code === status.DEADLINE_EXCEEDED || grpc.code === status.CANCELLED) {
@@ -34,10 +37,10 @@ export const fromTemporalError = (error: unknown, request: StartRequest): Trigge
       return new TemporalUnavailableError(`Temporal is unavailable (${id})`, { cause: error });
     }
     if (REJECTED.has(grpc.code)) {
-      return new StartRejectedError(`Temporal rejected the start of ${id}: ${grpc.details}`, {
+      return new StartRejectedError(`Temporal rejected the call for ${id}: ${grpc.details}`, {
         cause: error,
       });
     }
   }
-  return new StartFailedError(`Starting ${id} failed`, { cause: error });
+  return new StartFailedError(`The call to Temporal for ${id} failed`, { cause: error });
 };

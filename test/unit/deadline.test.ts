@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { resetConfig } from '#lib/config.ts';
-import { deadlineFrom } from '#lib/deadline.ts';
+import { deadlineFrom, waitDeadlineFrom } from '#lib/deadline.ts';
 
 describe('deadlineFrom', () => {
   afterEach(() => {
@@ -29,5 +29,21 @@ describe('deadlineFrom', () => {
     resetConfig();
     process.env.DEADLINE_MARGIN_MS = 'soon';
     assert.throws(() => deadlineFrom({ getRemainingTimeInMillis: () => 3_000 }), /DEADLINE_MARGIN_MS/);
+  });
+});
+
+describe('waitDeadlineFrom', () => {
+  it('waits the seconds asked for when the invocation and API Gateway allow it', () => {
+    const now = Date.now();
+    const deadline = waitDeadlineFrom({ getRemainingTimeInMillis: () => 60_000 }, 5, now);
+    assert.ok(deadline >= now + 5_000 && deadline <= Date.now() + 5_000);
+  });
+
+  it("never waits past API Gateway's 29 s counted from the invocation, nor past the invocation", () => {
+    const invokedAt = Date.now() - 20_000;
+    const gateway = waitDeadlineFrom({ getRemainingTimeInMillis: () => 600_000 }, 60, invokedAt);
+    assert.ok(gateway <= invokedAt + 29_000 - 500);
+    const lambda = waitDeadlineFrom({ getRemainingTimeInMillis: () => 2_000 }, 60, Date.now());
+    assert.ok(lambda <= Date.now() + 1_500);
   });
 });

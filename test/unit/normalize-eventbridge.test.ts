@@ -6,6 +6,7 @@ import { compileRoutes } from '#lib/routes/load.ts';
 import { eventBridgeEvent, fixture } from '../helpers/events.ts';
 
 const table = compileRoutes(fixture('../../routes.json'), 'routes.json', undefined);
+const contract = compileRoutes(fixture('../routes/contract.json'), 'contract.json', undefined);
 
 describe('normalizeEventBridge', () => {
   it('routes custom events by source and detail-type', () => {
@@ -72,5 +73,56 @@ describe('normalizeEventBridge', () => {
       WorkflowNotAllowedError,
     );
     assert.throws(() => normalizeEventBridge(table, { hello: 'world' }), ValidationError);
+  });
+
+  it('routes by equality on detail fields, nested objects included, and names the workflow by event ID', () => {
+    const paid = eventBridgeEvent(
+      { orderId: '7', status: 'paid', card: 'visa' },
+      { 'detail-type': 'OrderStatusChanged' },
+    );
+    const request = normalizeEventBridge(contract, paid);
+    assert.equal(request.route, 'paid-orders');
+    assert.equal(request.workflowId, `chargeCard-${paid.id}`);
+
+    const shipped = eventBridgeEvent(
+      { orderId: '7', status: 'shipped' },
+      { 'detail-type': 'OrderStatusChanged' },
+    );
+    assert.throws(() => normalizeEventBridge(contract, shipped), NoRouteError);
+    const nested = compileRoutes(
+      {
+        workflows: { processOrder: { taskQueue: 'orders' } },
+        routes: [
+          {
+            name: 'eu',
+            eventbridge: {
+              source: 's',
+              detailType: 'd',
+              detail: { address: { country: 'FR' }, tags: ['a'] },
+            },
+            workflowType: 'processOrder',
+          },
+        ],
+      },
+      'inline',
+      undefined,
+    );
+    const match = (detail: unknown) => {
+      try {
+        return normalizeEventBridge(nested, eventBridgeEvent(detail, { source: 's', 'detail-type': 'd' }))
+          .route;
+      } catch {
+        return undefined;
+      }
+    };
+    assert.equal(match({ address: { country: 'FR', city: 'Lyon' }, tags: ['a'] }), 'eu');
+    assert.equal(match({ address: { country: 'DE' }, tags: ['a'] }), undefined);
+    assert.equal(match({ address: { country: 'FR' }, tags: ['a', 'b'] }), undefined);
+    assert.equal(match({ tags: ['a'] }), undefined);
+  });
+
+  it('names a scheduled workflow by rule and tick time when the route has no template', () => {
+    const request = normalizeEventBridge(contract, fixture('eventbridge/scheduled.json'));
+    assert.equal(request.workflowId, 'nightlyReport-nightly-report-2026-11-29T02:00:00Z');
   });
 });

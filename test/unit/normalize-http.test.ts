@@ -1,18 +1,27 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
 import {
   MalformedJsonError,
   MethodNotAllowedError,
   NoRouteError,
+  PayloadTooLargeError,
   TemplateError,
+  UnsupportedMediaTypeError,
   WorkflowNotAllowedError,
 } from '#lib/errors.ts';
-import { normalizeHttp, toHttpRequest } from '#lib/normalize/http.ts';
+import { checkBody, matchHttp, startRequestOf, toHttpRequest } from '#lib/normalize/http.ts';
 import { compileRoutes } from '#lib/routes/load.ts';
 import { fixture, httpEvent, restEvent } from '../helpers/events.ts';
 
 const table = compileRoutes(fixture('../../routes.json'), 'routes.json', undefined);
-const normalize = (event: Parameters<typeof toHttpRequest>[0]) => normalizeHttp(table, toHttpRequest(event));
+const normalize = (event: Parameters<typeof toHttpRequest>[0]) => {
+  const request = toHttpRequest(event);
+  const target = matchHttp(table, request);
+  assert.notEqual(target.kind, 'status');
+  return startRequestOf(table, target as Exclude<typeof target, { kind: 'status' }>, request);
+};
+const text = (body: Buffer | undefined) => body?.toString('utf8');
 
 describe('toHttpRequest', () => {
   it('reads an HTTP API payload 2.0 event', () => {
@@ -21,7 +30,7 @@ describe('toHttpRequest', () => {
     assert.equal(request.path, '/orders/acme');
     assert.equal(request.headers['content-type'], 'application/json');
     assert.deepEqual(request.query, { source: 'web' });
-    assert.equal(request.body, '{"orderId":"1001","items":["book"]}');
+    assert.equal(text(request.rawBody), '{"orderId":"1001","items":["book"]}');
     assert.equal(request.requestId, 'JKJaXmPLvHcESHA=');
   });
 
@@ -37,7 +46,37 @@ describe('toHttpRequest', () => {
   });
 
   it('decodes base64 bodies', () => {
-    assert.equal(toHttpRequest(fixture('http/v2-canonical.json')).body, '{"cart":["book"]}');
+    assert.equal(text(toHttpRequest(fixture('http/v2-canonical.json')).rawBody), '{"cart":["book"]}');
+  });
+
+  it('reads the same request identically from payload 1.0 and 2.0: casing, repeats, cookies, base64', () => {
+    const v2 = fixture<APIGatewayProxyEventV2>('http/v2-post-order.json');
+    v2.headers['x-tag'] = 'a,b';
+    v2.cookies = ['session=abc', 'theme=dark'];
+    v2.rawQueryString = 'source=web&tag=1&tag=2';
+    v2.queryStringParameters = { source: 'web', tag: '1,2' };
+    v2.body = Buffer.from(String(v2.body)).toString('base64');
+    v2.isBase64Encoded = true;
+
+    const v1 = restEvent();
+    v1.requestContext.requestId = v2.requestContext.requestId;
+    v1.headers['X-Tag'] = 'b';
+    v1.multiValueHeaders['X-Tag'] = ['a,b'];
+    v1.headers.Cookie = 'session=abc; theme=dark';
+    v1.multiValueHeaders.Cookie = ['session=abc; theme=dark'];
+    v1.multiValueQueryStringParameters = { source: ['web'], tag: ['1', '2'] };
+
+    const fromV1 = toHttpRequest(v1 as APIGatewayProxyEvent);
+    const fromV2 = toHttpRequest(v2);
+    const comparable = (request: typeof fromV1) => ({
+      ...request,
+      headers: { cookie: request.headers.cookie, 'x-tag': request.headers['x-tag'] },
+      rawBody: text(request.rawBody),
+    });
+    assert.deepEqual(comparable(fromV1), comparable(fromV2));
+    assert.deepEqual(fromV2.cookies, { session: 'abc', theme: 'dark' });
+    assert.deepEqual(fromV2.query, { source: 'web', tag: '1,2' });
+    assert.equal(fromV2.headers['x-tag'], 'a,b');
   });
 
   it('strips a named stage from rawPath', () => {
@@ -73,11 +112,22 @@ describe('normalizeHttp', () => {
     assert.equal(request.route, 'canonical');
   });
 
-  it('gives the canonical envelope a random ID without Idempotency-Key', () => {
-    const first = normalize(httpEvent({ path: '/workflows/processOrder', body: {} }));
-    const second = normalize(httpEvent({ path: '/workflows/processOrder', body: {} }));
-    assert.match(first.workflowId, /^processOrder-[0-9a-f-]{36}$/);
-    assert.notEqual(first.workflowId, second.workflowId);
+  it("keys the canonical envelope by API Gateway's request ID without Idempotency-Key", () => {
+    const event = httpEvent({ path: '/workflows/processOrder', body: {} });
+    assert.equal(normalize(event).workflowId, `processOrder-${event.requestContext.requestId}`);
+  });
+
+  it('reads GET /workflows/{workflowId} as a status request, percent-decoded', () => {
+    const request = toHttpRequest(httpEvent({ method: 'GET', path: '/workflows/order%2F1001' }));
+    assert.deepEqual(matchHttp(table, request), { kind: 'status', workflowId: 'order/1001' });
+  });
+
+  it('answers other methods on /workflows/{x} with 405, allowing GET and POST', () => {
+    const request = toHttpRequest(httpEvent({ method: 'DELETE', path: '/workflows/x' }));
+    assert.throws(
+      () => matchHttp(table, request),
+      (error: unknown) => error instanceof MethodNotAllowedError && error.allow.join() === 'POST,GET',
+    );
   });
 
   it('never lets the caller choose the task queue', () => {
@@ -116,5 +166,39 @@ describe('normalizeHttp', () => {
       (error: unknown) =>
         error instanceof TemplateError && error.route === 'orders-api' && error.path === 'body.orderId',
     );
+  });
+});
+
+describe('checkBody', () => {
+  const request = (body: string, contentType?: string) =>
+    toHttpRequest(
+      httpEvent({
+        path: '/orders/acme',
+        body,
+        headers: contentType === undefined ? {} : { 'content-type': contentType },
+      }),
+    );
+
+  it('refuses a body over the limit, counting bytes', () => {
+    assert.throws(() => checkBody(request('"ééé"'), 7), PayloadTooLargeError);
+    assert.doesNotThrow(() => checkBody(request('"ééé"'), 8));
+  });
+
+  it('accepts JSON media types, with parameters, and a body without Content-Type', () => {
+    for (const type of [
+      'application/json',
+      'Application/JSON; charset=utf-8',
+      'application/cloudevents+json',
+    ]) {
+      assert.doesNotThrow(() => checkBody(request('{}', type), 1024), type);
+    }
+    const untyped = toHttpRequest({ ...httpEvent({ path: '/orders/acme', body: '{}' }), headers: {} });
+    assert.doesNotThrow(() => checkBody(untyped, 1024));
+  });
+
+  it('refuses a body declared as anything else', () => {
+    for (const type of ['application/x-www-form-urlencoded', 'text/plain', 'application/jsonp']) {
+      assert.throws(() => checkBody(request('{}', type), 1024), UnsupportedMediaTypeError, type);
+    }
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { SQSEvent } from 'aws-lambda';
-import { NoRouteError, WorkflowNotAllowedError } from '#lib/errors.ts';
+import { MalformedJsonError, NoRouteError, WorkflowNotAllowedError } from '#lib/errors.ts';
 import { normalizeSqsRecord } from '#lib/normalize/sqs.ts';
 import { compileRoutes } from '#lib/routes/load.ts';
 import { fixture, sqsRecord } from '../helpers/events.ts';
@@ -59,8 +59,28 @@ describe('normalizeSqsRecord', () => {
     );
   });
 
-  it('passes a body that is not JSON as the raw string', () => {
-    const record = sqsRecord('plain text', { attributes: { workflowType: 'processOrder' } });
-    assert.equal(normalizeSqsRecord(table, record).input, 'plain text');
+  it('fails a body that is not JSON permanently, naming the message and not quoting the body', () => {
+    const record = sqsRecord('{"orderId": secret', { messageId: 'm-1' });
+    assert.throws(
+      () => normalizeSqsRecord(table, record),
+      (error: unknown) =>
+        error instanceof MalformedJsonError &&
+        error.permanent &&
+        error.message.includes('m-1') &&
+        !error.message.includes('secret'),
+    );
+  });
+
+  it('names the workflow by the message ID when the route has no workflow ID template', () => {
+    const routes = compileRoutes(
+      {
+        workflows: { processOrder: { taskQueue: 'orders' } },
+        routes: [{ name: 'q', sqs: { queue: 'orders' }, workflowType: 'processOrder' }],
+      },
+      'inline',
+      undefined,
+    );
+    const request = normalizeSqsRecord(routes, sqsRecord({}, { messageId: 'm-2' }));
+    assert.equal(request.workflowId, 'processOrder-m-2');
   });
 });

@@ -78,6 +78,35 @@ describe('compileRoutes', () => {
     rejects(noTrigger, /exactly one of http, sqs, eventbridge, schedule/);
   });
 
+  it('accepts the contract test routes: signatures, detail matching, default workflow IDs', () => {
+    const routes = compileRoutes(fixture('../routes/contract.json'), 'contract.json', undefined);
+    assert.equal(
+      routes.http.find(({ route }) => route.name === 'github-push')?.route.http?.signature?.scheme,
+      'github',
+    );
+    assert.deepEqual(routes.eventbridge[0]?.eventbridge?.detail, { status: 'paid' });
+  });
+
+  it('refuses signature options that do not fit the scheme, and unknown schemes', () => {
+    const raw = example();
+    const signature = (value: unknown) => {
+      raw.routes[0].http.signature = value;
+      return () => compileRoutes(raw, 'routes.json', undefined);
+    };
+    assert.throws(signature({ scheme: 'hmac-sha256', secret: { env: 'S' } }), /needs "header"/);
+    assert.throws(
+      signature({ scheme: 'github', secret: { env: 'S' }, prefix: 'x' }),
+      /hmac-sha256 scheme only/,
+    );
+    assert.throws(
+      signature({ scheme: 'github', secret: { env: 'S' }, toleranceSeconds: 5 }),
+      /stripe scheme only/,
+    );
+    assert.throws(signature({ scheme: 'md5', secret: { env: 'S' } }), RoutesFileError);
+    assert.throws(signature({ scheme: 'github', secret: { value: 'inline' } }), RoutesFileError);
+    assert.doesNotThrow(signature({ scheme: 'github', secret: { secretId: 'webhooks', field: 'github' } }));
+  });
+
   it('lists every problem at once, with the file it came from', () => {
     const raw = example();
     raw.routes[0].workflowType = 'a';

@@ -1,0 +1,118 @@
+import { status as grpcStatus } from '@grpc/grpc-js';
+import {
+  isGrpcServiceError,
+  WorkflowNotFoundError as SdkNotFound,
+  WorkflowFailedError,
+} from '@temporalio/client';
+import { CancelledFailure, TerminatedFailure, TimeoutFailure } from '@temporalio/common';
+import { WorkflowNotAllowedError, WorkflowNotFoundError } from '#lib/errors.ts';
+import type { Routes } from '#lib/routes/load.ts';
+import { connect, type StartResult } from '#lib/start.ts';
+import type { Temporal } from '#lib/temporal/client.ts';
+import { fromTemporalError } from '#lib/temporal/errors.ts';
+
+/** How a closed workflow ended: its result, or the message of the failure that closed it. */
+export type Outcome =
+  | { readonly status: 'COMPLETED'; readonly result: unknown }
+  | {
+      readonly status: 'FAILED' | 'CANCELED' | 'TERMINATED' | 'TIMED_OUT';
+      readonly failure: { readonly message: string };
+    };
+
+/** What `GET /workflows/{workflowId}` answers. */
+export interface WorkflowStatus {
+  readonly workflowId: string;
+  readonly runId: string;
+  readonly workflowType: string;
+  /** RUNNING, COMPLETED, FAILED, CANCELED, TERMINATED, CONTINUED_AS_NEW or TIMED_OUT. */
+  readonly status: string;
+  readonly startTime: string;
+  readonly closeTime: string | null;
+  readonly result?: unknown;
+  readonly failure?: { readonly message: string };
+}
+
+const failureStatus = (cause: unknown): Exclude<Outcome['status'], 'COMPLETED'> => {
+  if (cause instanceof TerminatedFailure) return 'TERMINATED';
+  if (cause instanceof CancelledFailure) return 'CANCELED';
+  if (cause instanceof TimeoutFailure) return 'TIMED_OUT';
+  return 'FAILED';
+};
+
+const isDeadline = (error: unknown): boolean => {
+  const grpc = isGrpcServiceError(error) ? error : error instanceof Error ? error.cause : undefined;
+  return isGrpcServiceError(grpc) && grpc.code === grpcStatus.DEADLINE_EXCEEDED;
+};
+
+/** Waits for a run to close, until the deadline. Undefined when it is still open then. */
+const outcomeOf = async (
+  { connection, client }: Temporal,
+  workflowId: string,
+  runId: string,
+  deadline: number,
+): Promise<Outcome | undefined> => {
+  try {
+    const result = await connection.withDeadline(deadline, () =>
+      client.workflow.getHandle(workflowId, runId).result(),
+    );
+    return { status: 'COMPLETED', result };
+  } catch (error) {
+    if (error instanceof WorkflowFailedError) {
+      const message = error.cause?.message || error.message;
+      return { status: failureStatus(error.cause), failure: { message } };
+    }
+    if (isDeadline(error)) return undefined;
+    throw fromTemporalError(error, { workflowId });
+  }
+};
+
+/**
+ * Waits up to the deadline for a started (or existing) workflow to close, following continue-as-new.
+ * Undefined when it is still running: the caller answers as if it had not waited.
+ */
+export const awaitOutcome = async (started: StartResult, deadline: number): Promise<Outcome | undefined> => {
+  if (deadline <= Date.now()) return undefined;
+  const temporal = await connect(deadline, `workflow ${started.workflowType}`);
+  return outcomeOf(temporal, started.workflowId, started.runId, deadline);
+};
+
+/**
+ * The latest run of a workflow, with its result or failure once closed. Only workflows of an
+ * allow-listed type are shown, so the endpoint cannot read other workflows of the namespace.
+ */
+export const workflowStatus = async (
+  routes: Routes,
+  workflowId: string,
+  deadline: number,
+): Promise<WorkflowStatus> => {
+  const temporal = await connect(deadline, `status of ${workflowId}`);
+  let description: Awaited<ReturnType<ReturnType<Temporal['client']['workflow']['getHandle']>['describe']>>;
+  try {
+    description = await temporal.connection.withDeadline(deadline, () =>
+      temporal.client.workflow.getHandle(workflowId).describe(),
+    );
+  } catch (error) {
+    if (error instanceof SdkNotFound) throw new WorkflowNotFoundError(`No workflow ${workflowId}`);
+    throw fromTemporalError(error, { workflowId });
+  }
+  if (!routes.workflows.has(description.type)) {
+    // The type is not named: it belongs to a workflow this endpoint does not show.
+    throw new WorkflowNotAllowedError(
+      description.type,
+      `Workflow ${workflowId} is not of an allow-listed type`,
+    );
+  }
+  const { runId, type, status, startTime, closeTime } = description;
+  const closed = status.name !== 'RUNNING' && status.name !== 'CONTINUED_AS_NEW';
+  const outcome = closed ? await outcomeOf(temporal, workflowId, runId, deadline) : undefined;
+  return {
+    workflowId,
+    runId,
+    workflowType: type,
+    status: status.name,
+    startTime: startTime.toISOString(),
+    closeTime: closeTime?.toISOString() ?? null,
+    ...(outcome?.status === 'COMPLETED' && { result: outcome.result }),
+    ...(outcome !== undefined && 'failure' in outcome && { failure: outcome.failure }),
+  };
+};
