@@ -29,11 +29,13 @@ const isFifo = (event: SQSEvent): boolean => event.Records[0]?.eventSourceARN.en
  *   started but reported, so it is retried rather than lost when the invocation times out.
  *
  * Processors are made per batch: their state must not be shared by invocations that overlap.
+ * `start` is replaceable so the unit tests can observe ordering and concurrency.
  */
 export const processSqsBatch = async (
   routes: Routes,
   event: SQSEvent,
   context: Context,
+  start: typeof startWorkflow = startWorkflow,
 ): Promise<SQSBatchResponse> => {
   const { sqsConcurrency, deadlineMarginMs, minStartTimeMs } = config();
   const attempted = new Set<string>();
@@ -44,7 +46,7 @@ export const processSqsBatch = async (
       if (context.getRemainingTimeInMillis() - deadlineMarginMs < minStartTimeMs) {
         throw new DeadlineExceededError('Not started: too little time left in the invocation');
       }
-      await startWorkflow(normalizeSqsRecord(routes, record), deadlineFrom(context));
+      await start(normalizeSqsRecord(routes, record), deadlineFrom(context));
     } catch (error) {
       logFailure(error, record.messageId);
       throw error;

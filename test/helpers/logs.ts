@@ -1,6 +1,23 @@
+/** A chunk made only of JSON objects, one per line: what the Powertools logger writes. */
+const logLines = (chunk: string): string[] | undefined => {
+  const lines = chunk.split('\n').filter(Boolean);
+  if (lines.length === 0) return undefined;
+  for (const line of lines) {
+    if (!line.startsWith('{')) return undefined;
+    try {
+      JSON.parse(line);
+    } catch {
+      return undefined;
+    }
+  }
+  return lines;
+};
+
 /**
- * Runs `fn` while collecting what the process writes to stdout and stderr: the Powertools logger
- * writes one JSON object per line there, as in Lambda.
+ * Runs `fn` while collecting every line the process writes to stdout and stderr; `records` are the
+ * JSON ones, which the Powertools logger writes as in Lambda. Log lines are kept out of the test
+ * output; anything else is passed through as well, since `node --test` reports each test's result over
+ * the same stdout, and swallowing it would lose results.
  */
 export const captureLogs = async <T>(
   fn: () => Promise<T>,
@@ -8,20 +25,24 @@ export const captureLogs = async <T>(
   const lines: string[] = [];
   const streams = [process.stdout, process.stderr] as const;
   const originals = streams.map((stream) => stream.write.bind(stream));
-  for (const stream of streams) {
-    stream.write = ((chunk: string | Uint8Array) => {
-      lines.push(...String(chunk).split('\n').filter(Boolean));
+  streams.forEach((stream, index) => {
+    const original = originals[index] as typeof stream.write;
+    stream.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
+      const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+      const logged = logLines(text);
+      if (logged === undefined) {
+        lines.push(...text.split('\n').filter(Boolean));
+        return original(chunk, ...rest);
+      }
+      lines.push(...logged);
       return true;
     }) as typeof stream.write;
-  }
+  });
   try {
     const result = await fn();
     const records = lines.flatMap((line) => {
-      try {
-        return [JSON.parse(line) as Record<string, unknown>];
-      } catch {
-        return [];
-      }
+      if (logLines(line) === undefined) return [];
+      return [JSON.parse(line) as Record<string, unknown>];
     });
     return { result, lines, records };
   } finally {
