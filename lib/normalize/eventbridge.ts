@@ -91,7 +91,11 @@ export const normalizeEventBridge = (routes: Routes, event: unknown): StartReque
         'Not an EventBridge event, and not a {"workflowType", "workflowId", "input"} envelope',
       );
     }
-    return fromEnvelope(routes, envelope, undefined);
+    // The workflow ID is all that identifies a Scheduler tick (it should hold
+    // <aws.scheduler.scheduled-time>), so it also keys the request: a retried attempt of the tick is
+    // then the same request to Temporal, whatever the reuse policy.
+    const request = fromEnvelope(routes, envelope, undefined);
+    return withEventId(request, request.workflowId);
   }
   return withEventId(normalizeEvent(routes, event), event.id);
 };

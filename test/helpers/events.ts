@@ -31,6 +31,8 @@ export const httpEvent = (options: {
     headers: { ...event.headers, ...options.headers },
     requestContext: {
       ...event.requestContext,
+      // API Gateway's request ID is unique per request, and the default workflow ID is built from it.
+      requestId: crypto.randomUUID(),
       http: { ...event.requestContext.http, method, path: options.path },
     },
     body:

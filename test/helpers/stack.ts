@@ -8,6 +8,13 @@ export interface Stack {
   readonly client: Client;
   /** The workflow's description and result, once the example worker has completed it. */
   completed(workflowId: string): Promise<{ description: WorkflowExecutionDescription; result: unknown }>;
+  /** Whether any run of the workflow ID exists. */
+  exists(workflowId: string): Promise<boolean>;
+  /**
+   * Every run of a workflow ID, closed ones included. Visibility is eventually consistent, so this
+   * waits (up to 10 s) for at least one run to be listed.
+   */
+  runs(workflowId: string): Promise<string[]>;
   stop(): Promise<void>;
 }
 
@@ -39,6 +46,24 @@ export const startStack = async (taskQueues: readonly string[] = ['orders', 'rep
         const handle = client.workflow.getHandle(workflowId);
         const result = await handle.result();
         return { description: await handle.describe(), result };
+      },
+      exists: (workflowId) =>
+        client.workflow
+          .getHandle(workflowId)
+          .describe()
+          .then(
+            () => true,
+            () => false,
+          ),
+      async runs(workflowId) {
+        for (let attempt = 0; ; attempt += 1) {
+          const runs: string[] = [];
+          for await (const execution of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
+            runs.push(execution.runId);
+          }
+          if (runs.length > 0 || attempt >= 50) return runs;
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        }
       },
       stop,
     };

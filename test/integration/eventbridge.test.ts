@@ -9,11 +9,13 @@ import { type Stack, startStack } from '../helpers/stack.ts';
 describe('eventbridge handler against a real Temporal server', () => {
   let stack: Stack;
   let invoke: (event: unknown) => Promise<StartResult>;
+  let handlerWithTimeout: (event: unknown) => Promise<StartResult>;
 
   before(async () => {
     stack = await startStack();
     const { handler } = await import('../../functions/eventbridge.ts');
     invoke = (event) => handler(event, lambdaContext());
+    handlerWithTimeout = (event) => handler(event, lambdaContext({ timeoutMs: 3_000 }));
   });
   after(() => stack?.stop());
 
@@ -68,6 +70,19 @@ describe('eventbridge handler against a real Temporal server', () => {
     assert.deepEqual(result, { reported: true, input: { scope: 'all-tenants' } });
   });
 
+  it('starts one run for a retried Scheduler attempt of one tick, after the run closed, under ALLOW_DUPLICATE', async () => {
+    // What EventBridge Scheduler sends when the target input is
+    // {"workflowType": "nightlyReport", "workflowId": "nightly-report-<aws.scheduler.scheduled-time>"}.
+    const envelope = fixture<Record<string, unknown>>('eventbridge/scheduler-envelope.json');
+    envelope.workflowId = `nightly-report-${new Date(Date.UTC(2027, 0, 1) + Math.floor(Math.random() * 1e10)).toISOString()}`;
+    const first = await invoke(envelope);
+    await stack.completed(first.workflowId);
+    const retried = await invoke({ ...envelope });
+    assert.equal(retried.runId, first.runId);
+    const latest = await stack.client.workflow.getHandle(first.workflowId).describe();
+    assert.equal(latest.runId, first.runId);
+  });
+
   it('logs and throws a permanent failure, so the event reaches the on-failure destination', async () => {
     const event = eventBridgeEvent({ orderId: uid() }, { source: 'com.example.unknown' });
     const { records } = await captureLogs(() =>
@@ -76,5 +91,33 @@ describe('eventbridge handler against a real Temporal server', () => {
     const failure = records.find((record) => record.eventId === event.id);
     assert.equal(failure?.permanent, true);
     assert.equal(failure?.reason, 'NoRouteError');
+  });
+
+  it('logs and throws a transient failure as transient, so Lambda retries the event', async () => {
+    const { closeTemporal } = await import('#lib/temporal/client.ts');
+    const { resetConfig } = await import('#lib/config.ts');
+    const address = process.env.TEMPORAL_ADDRESS;
+    await closeTemporal();
+    // A port nothing listens on: the connect is refused.
+    const { freePort } = await import('../../scripts/temporalServer.ts');
+    process.env.TEMPORAL_ADDRESS = `127.0.0.1:${await freePort()}`;
+    resetConfig();
+    try {
+      const event = eventBridgeEvent({ orderId: uid() });
+      const { records } = await captureLogs(() =>
+        assert.rejects(
+          handlerWithTimeout(event),
+          (error: Error) =>
+            error.name === 'TemporalUnavailableError' || error.name === 'DeadlineExceededError',
+        ),
+      );
+      const failure = records.find((record) => record.eventId === event.id);
+      assert.equal(failure?.permanent, false);
+      assert.equal(failure?.message, 'Event failed, will be retried');
+    } finally {
+      process.env.TEMPORAL_ADDRESS = address;
+      resetConfig();
+      await closeTemporal();
+    }
   });
 });

@@ -43,7 +43,7 @@ describe('normalizeEventBridge', () => {
     assert.equal(request.workflowType, 'nightlyReport');
     assert.equal(request.workflowId, 'nightly-report-2026-11-29T02:00:00Z');
     assert.deepEqual(request.input, { scope: 'all-tenants' });
-    assert.equal(request.eventId, undefined);
+    assert.equal(request.eventId, request.workflowId, 'a retried attempt of the tick is the same request');
   });
 
   it('requires a workflow ID in a bare envelope, since nothing else identifies the tick', () => {
