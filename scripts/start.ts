@@ -95,10 +95,13 @@ const listen = async (handler: HttpApiHandler): Promise<LocalGateway> => {
   }
 };
 
-const curlLine = (gatewayUrl: string, orderId: string): string =>
-  `curl -i -X POST ${gatewayUrl}/orders/acme -H 'content-type: application/json' -d '{"orderId":"${orderId}"}'`;
+const curlLine = (gatewayUrl: string, orderId: string, prefer = ''): string =>
+  `curl -i -X POST ${gatewayUrl}/orders/acme -H 'content-type: application/json'${prefer} -d '{"orderId":"${orderId}"}'`;
 
-/** Sends the curl line's request, then waits for the workflow it started to complete. */
+/**
+ * Sends the curl line's request, waits for the workflow it started to complete, then reads it back
+ * through `GET /workflows/{workflowId}`.
+ */
 const smokeTest = async (gatewayUrl: string, address: string, namespace: string): Promise<void> => {
   const orderId = `smoke-${randomUUID()}`;
   const response = await fetch(`${gatewayUrl}/orders/acme`, {
@@ -122,6 +125,16 @@ const smokeTest = async (gatewayUrl: string, address: string, namespace: string)
     if (!JSON.stringify(result).includes(orderId)) throw new Error('the workflow result lacks the order');
   } finally {
     await connection.close();
+  }
+
+  const status = await fetch(`${gatewayUrl}/workflows/${encodeURIComponent(workflowId)}`, {
+    signal: AbortSignal.timeout(RESULT_TIMEOUT_MS),
+  });
+  const statusBody = await status.text();
+  log(`GET /workflows/${workflowId} answered ${status.status}: ${statusBody}`);
+  const read = JSON.parse(statusBody) as { status?: string; runId?: string };
+  if (status.status !== 200 || read.status !== 'COMPLETED' || read.runId !== runId) {
+    throw new Error('the status endpoint does not show the completed run');
   }
 };
 
@@ -159,6 +172,10 @@ const main = async (): Promise<void> => {
       'Start a workflow:',
       `  ${curlLine(gateway.url, '1001')}`,
       ...(uiUrl ? [`  then see it at ${uiUrl}/namespaces/${namespace}/workflows/order-1001`] : []),
+      'Read its status and result:',
+      `  curl -i ${gateway.url}/workflows/order-1001`,
+      'Start one and wait up to 10 s for its result:',
+      `  ${curlLine(gateway.url, '1002', " -H 'prefer: wait=10'")}`,
       'Invoke the other handlers with an event file:',
       '  npm run invoke -- sqs|eventbridge|http <event.json>',
       '',
