@@ -8,16 +8,23 @@ export interface TcpProxy {
   readonly refused: number;
   /** Close new connections at once (a server that is down), or forward them. */
   refuse(refusing: boolean): void;
+  /**
+   * Hold back everything the server sends (a server that accepts calls and never answers), or
+   * release what was held and forward again.
+   */
+  stall(stalling: boolean): void;
   close(): Promise<void>;
 }
 
 /**
  * A loopback TCP proxy in front of the Temporal server that counts the connections clients open,
- * and can play a server that is down. It forwards bytes untouched (gRPC over HTTP/2 included).
+ * and can play a server that is down or one that never answers. It forwards bytes untouched (gRPC over HTTP/2 included).
  */
 export const startTcpProxy = async (target: string): Promise<TcpProxy> => {
   const [host, port] = target.split(':');
   let refusing = false;
+  let stalling = false;
+  const held: { client: Socket; chunk: Buffer }[] = [];
   let forwarded = 0;
   let refused = 0;
   const sockets = new Set<Socket>();
@@ -33,7 +40,12 @@ export const startTcpProxy = async (target: string): Promise<TcpProxy> => {
     const upstream = createConnection({ host, port: Number(port) });
     sockets.add(upstream);
     upstream.on('close', () => sockets.delete(upstream));
-    client.pipe(upstream).pipe(client);
+    client.pipe(upstream);
+    upstream.on('data', (chunk: Buffer) => {
+      if (stalling) held.push({ client, chunk });
+      else client.write(chunk);
+    });
+    upstream.on('end', () => client.end());
     client.on('error', () => upstream.destroy());
     upstream.on('error', () => client.destroy());
   });
@@ -50,6 +62,10 @@ export const startTcpProxy = async (target: string): Promise<TcpProxy> => {
     },
     refuse(value) {
       refusing = value;
+    },
+    stall(value) {
+      stalling = value;
+      if (!stalling) for (const { client, chunk } of held.splice(0)) client.write(chunk);
     },
     async close() {
       for (const socket of sockets) socket.destroy();
