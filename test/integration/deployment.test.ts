@@ -206,6 +206,16 @@ describe('serverless package', () => {
       assert.equal(resourcesOfType(deployed.example, 'AWS::ApiGatewayV2::Authorizer').length, 0);
     });
 
+    it('answers CORS preflights for the configured origins only when corsAllowOrigins is set', () => {
+      assert.equal(propertiesOf(deployed.example, 'HttpApi').CorsConfiguration, undefined);
+      const cors = propertiesOf(deployed.fifoJwt, 'HttpApi').CorsConfiguration as Record<string, unknown>;
+      assert.deepEqual(cors.AllowOrigins, { 'Fn::Split': [',', 'https://app.example.com'] });
+      assert.deepEqual(cors.AllowMethods, ['GET', 'POST']);
+      for (const header of ['authorization', 'content-type', 'idempotency-key']) {
+        assert.ok((cors.AllowHeaders as string[]).includes(header), header);
+      }
+    });
+
     it('requires a JWT from the issuer, for the audience, on every route with httpAuth=jwt', () => {
       const template = deployed.fifoJwt;
       const [id, authorizer] = only(resourcesOfType(template, 'AWS::ApiGatewayV2::Authorizer'), 'authorizer');
