@@ -495,12 +495,13 @@ describe('serverless package', () => {
         })
         .sort();
 
-    it('watch dead-letter queue depth, and errors and throttles of every function', () => {
+    it('watch dead-letter queue depth, errors and throttles of every function, and 5xx answers', () => {
       assert.deepEqual(
         watched(deployed.example),
         [
           'ApproximateNumberOfMessagesVisible EventsDeadLetterQueue',
           'ApproximateNumberOfMessagesVisible OrdersDeadLetterQueue',
+          '5xx HttpApi',
           ...Object.values(FUNCTIONS).map((id) => `Errors ${id}`),
           ...Object.values(FUNCTIONS).map((id) => `Throttles ${id}`),
         ].sort(),
