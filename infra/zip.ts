@@ -7,7 +7,8 @@ import { zipSync } from 'fflate';
  * CDK, SAM or Terraform can deploy the same files.
  *
  * The zips are deterministic: a fixed timestamp and fixed Unix permissions (readable by Lambda's runtime
- * user), so the same bundle always gives the same bytes and an unchanged function deploys as unchanged.
+ * user), so the same bundle always gives the same bytes. `serverless deploy` then recognizes an unchanged
+ * service and skips it, and a release rebuilt from its commit is the release that shipped.
  *
  * Source maps stay out. Each is about four times its bundle, and using one needs `--enable-source-maps`,
  * which slows every cold start and error stack for the rare case of reading a minified stack trace; that
