@@ -1,5 +1,6 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { build } from 'esbuild';
+import { zipFunctions } from './zip.ts';
 
 /**
  * Bundles each function into dist/<name>/index.mjs: ESM, minified, self-contained, with a source map
@@ -34,3 +35,6 @@ for (const name of FUNCTIONS) {
   const output = result.metafile.outputs[`${outdir}/index.mjs`];
   console.log(`${outdir}/index.mjs  ${((output?.bytes ?? 0) / 1024).toFixed(0)} KiB`);
 }
+
+// The deployment packages serverless.yml deploys (infra/zip.ts).
+await zipFunctions(FUNCTIONS);
