@@ -12,7 +12,18 @@ export interface Config {
   /** Upper bound for one call to Temporal (`TEMPORAL_CALL_TIMEOUT_MS`, default 10000). */
   readonly callTimeoutMs: number;
   /** Temporal address, namespace, API key and TLS, from `@temporalio/envconfig`'s variables. */
-  readonly temporal: { readonly connection: ConnectionOptions; readonly namespace: string };
+  readonly temporal: {
+    readonly connection: ConnectionOptions;
+    readonly namespace: string;
+    /** Secrets Manager name or ARN of the credentials secret, whose values override the above (`TEMPORAL_SECRET_ID`). */
+    readonly secretId: string | undefined;
+    /** How long the secret is cached (`TEMPORAL_SECRET_TTL_SECONDS`, default 300, as AWS's caching extension). */
+    readonly secretTtlSeconds: number;
+    /** gRPC keepalive ping interval, and the idle time after which a connection is checked before use (`TEMPORAL_KEEPALIVE_TIME_MS`, default 30000). */
+    readonly keepaliveTimeMs: number;
+    /** How long a keepalive ping, or that check, may go unanswered before the connection counts as dead (`TEMPORAL_KEEPALIVE_TIMEOUT_MS`, default 3000). */
+    readonly keepaliveTimeoutMs: number;
+  };
 }
 
 const positiveInt = (name: string, fallback: number): number => {
@@ -20,7 +31,7 @@ const positiveInt = (name: string, fallback: number): number => {
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
   if (!Number.isInteger(value) || value <= 0) {
-    throw new Error(`${name} must be a positive whole number of milliseconds, got "${raw}"`);
+    throw new Error(`${name} must be a positive whole number, got "${raw}"`);
   }
   return value;
 };
@@ -37,6 +48,10 @@ const read = (): Config => {
     temporal: {
       connection: { ...connectionOptions, address: connectionOptions.address ?? 'localhost:7233' },
       namespace: namespace ?? 'default',
+      secretId: nonEmpty('TEMPORAL_SECRET_ID'),
+      secretTtlSeconds: positiveInt('TEMPORAL_SECRET_TTL_SECONDS', 300),
+      keepaliveTimeMs: positiveInt('TEMPORAL_KEEPALIVE_TIME_MS', 30_000),
+      keepaliveTimeoutMs: positiveInt('TEMPORAL_KEEPALIVE_TIMEOUT_MS', 3_000),
     },
   };
 };
