@@ -8,12 +8,16 @@ export const captureLogs = async <T>(
   const lines: string[] = [];
   const streams = [process.stdout, process.stderr] as const;
   const originals = streams.map((stream) => stream.write.bind(stream));
-  for (const stream of streams) {
-    stream.write = ((chunk: string | Uint8Array) => {
-      lines.push(...String(chunk).split('\n').filter(Boolean));
+  streams.forEach((stream, index) => {
+    const original = originals[index] as typeof stream.write;
+    stream.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
+      // Under `node --test` a test file reports to the runner in binary frames on stdout: let them
+      // through, or the runner never hears of the tests that finish while logs are being captured.
+      if (typeof chunk !== 'string') return original(chunk, ...rest);
+      lines.push(...chunk.split('\n').filter(Boolean));
       return true;
     }) as typeof stream.write;
-  }
+  });
   try {
     const result = await fn();
     const records = lines.flatMap((line) => {
