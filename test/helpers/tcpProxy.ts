@@ -6,8 +6,15 @@ export interface TcpProxy {
   readonly forwarded: number;
   /** Connections accepted and closed at once, while refusing. */
   readonly refused: number;
+  /** Forwarded connections still open. */
+  readonly open: number;
   /** Close new connections at once (a server that is down), or forward them. */
   refuse(refusing: boolean): void;
+  /**
+   * Turn every open connection into a black hole: its bytes are accepted and dropped, and nothing
+   * comes back, as when a NAT gateway forgets a flow. New connections are forwarded as usual.
+   */
+  blackhole(): void;
   close(): Promise<void>;
 }
 
@@ -21,6 +28,7 @@ export const startTcpProxy = async (target: string): Promise<TcpProxy> => {
   let forwarded = 0;
   let refused = 0;
   const sockets = new Set<Socket>();
+  const pairs = new Set<[Socket, Socket]>();
   const server = createServer((client) => {
     sockets.add(client);
     client.on('close', () => sockets.delete(client));
@@ -36,6 +44,13 @@ export const startTcpProxy = async (target: string): Promise<TcpProxy> => {
     client.pipe(upstream).pipe(client);
     client.on('error', () => upstream.destroy());
     upstream.on('error', () => client.destroy());
+    const pair: [Socket, Socket] = [client, upstream];
+    pairs.add(pair);
+    client.on('close', () => {
+      pairs.delete(pair);
+      upstream.destroy();
+    });
+    upstream.on('close', () => client.destroy());
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const bound = server.address();
@@ -48,8 +63,19 @@ export const startTcpProxy = async (target: string): Promise<TcpProxy> => {
     get refused() {
       return refused;
     },
+    get open() {
+      return pairs.size;
+    },
     refuse(value) {
       refusing = value;
+    },
+    blackhole() {
+      for (const [client, upstream] of pairs) {
+        client.unpipe(upstream);
+        upstream.unpipe(client);
+        client.on('data', () => {});
+        upstream.on('data', () => {});
+      }
     },
     async close() {
       for (const socket of sockets) socket.destroy();
