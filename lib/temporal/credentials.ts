@@ -43,7 +43,8 @@ export class CredentialsError extends Error {
   override readonly name = 'CredentialsError';
 }
 
-const parse = (raw: unknown, secretId: string): TemporalCredentials => {
+/** The secret's value (a string, or bytes for a binary secret) as credentials. */
+export const parseCredentials = (raw: unknown, secretId: string): TemporalCredentials => {
   const text = typeof raw === 'string' ? raw : raw instanceof Uint8Array ? Buffer.from(raw).toString() : '';
   let json: unknown;
   try {
@@ -115,7 +116,7 @@ const fetchCredentials = async (secretId: string, fresh: boolean): Promise<Tempo
   } catch (error) {
     throw new CredentialsError(`Cannot read the Temporal credentials secret ${secretId}`, { cause: error });
   }
-  const credentials = parse(raw, secretId);
+  const credentials = parseCredentials(raw, secretId);
   lastGood = credentials;
   return credentials;
 };
