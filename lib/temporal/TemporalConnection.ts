@@ -18,6 +18,10 @@ export class TemporalConnection extends Connection {
       await connection.ensureConnected();
       return connection;
     } catch (error) {
+      // grpc-js 1.14 quirk: a subchannel that is backing off after the refused attempt makes one more
+      // attempt when the backoff ends, even after close(), and if that one succeeds its connection
+      // stays open until the server closes it as idle. Closing is still right: `Connection.connect`
+      // does not close a connection it failed to make at all.
       await connection.close();
       throw error;
     }

@@ -60,6 +60,10 @@ const target = async (deadline: number, fresh: boolean): Promise<Target> => {
       ...rest.channelArgs,
       'grpc.keepalive_time_ms': keepaliveTimeMs,
       'grpc.keepalive_timeout_ms': keepaliveTimeoutMs,
+      // grpc-js shares subchannels (the TCP connections) between channels to the same target by
+      // default: a new connection would then reuse the stale transport it is meant to replace, or
+      // one still backing off after a refused connect.
+      'grpc.use_local_subchannel_pool': 1,
     },
   };
   // With an API key and no TLS settings the SDK turns TLS on, so whether there is a key is identity too.
