@@ -24,7 +24,7 @@ export interface GrpcProxyOptions {
 export interface ProxiedCall {
   /** The gRPC method name, such as `StartWorkflowExecution`. */
   readonly method: string;
-  readonly outcome: 'forwarded' | 'unauthenticated' | 'injected';
+  readonly outcome: 'forwarded' | 'unauthenticated' | 'injected' | 'answer lost';
 }
 
 export interface GrpcProxy {
@@ -41,8 +41,15 @@ export interface GrpcProxy {
   requireApiKey(key: string | undefined): void;
   /** Answer the next `count` calls (of `method` only, if given) with gRPC status `code` itself. */
   inject(code: status, count: number, method?: string): void;
+  /**
+   * Forward the next `count` calls of `method` to the server, but drop its answer and reply
+   * UNAVAILABLE: the call took effect, the client cannot know.
+   */
+  loseAnswers(count: number, method: string): void;
   /** Hold every call for `ms` before forwarding it (0 to stop). */
   delay(ms: number): void;
+  /** Stop injecting faults and delays. */
+  heal(): void;
   close(): Promise<void>;
 }
 
@@ -84,6 +91,7 @@ export const startGrpcProxy = async (options: GrpcProxyOptions): Promise<GrpcPro
   let apiKey: string | undefined;
   let delayMs = 0;
   const faults: { code: status; count: number; method: string | undefined }[] = [];
+  const losses = new Map<string, number>();
   const sessions = new Set<Http2Session>();
 
   let upstream: ClientHttp2Session | undefined;
@@ -95,9 +103,15 @@ export const startGrpcProxy = async (options: GrpcProxyOptions): Promise<GrpcPro
     return upstream;
   };
 
-  const forward = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void => {
+  const forward = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, loseAnswer: boolean): void => {
     if (stream.destroyed) return;
     const request = upstreamSession().request(passOn(headers, [':method', ':path']));
+    if (loseAnswer) {
+      request.on('response', () => answer(stream, status.UNAVAILABLE, 'the proxy lost the answer'));
+      request.resume();
+      stream.pipe(request);
+      return;
+    }
     let trailers: IncomingHttpHeaders | undefined;
     request.on('trailers', (received) => {
       trailers = received;
@@ -144,9 +158,11 @@ export const startGrpcProxy = async (options: GrpcProxyOptions): Promise<GrpcPro
       answer(stream, fault.code, `${status[fault.code]} injected by the test proxy`);
       return;
     }
-    calls.push({ method, outcome: 'forwarded' });
-    if (delayMs > 0) setTimeout(() => forward(stream, headers), delayMs);
-    else forward(stream, headers);
+    const lose = (losses.get(method) ?? 0) > 0;
+    if (lose) losses.set(method, (losses.get(method) ?? 0) - 1);
+    calls.push({ method, outcome: lose ? 'answer lost' : 'forwarded' });
+    if (delayMs > 0) setTimeout(() => forward(stream, headers, lose), delayMs);
+    else forward(stream, headers, lose);
   };
 
   let server: Http2Server;
@@ -188,8 +204,16 @@ export const startGrpcProxy = async (options: GrpcProxyOptions): Promise<GrpcPro
     inject(code, count, method) {
       faults.push({ code, count, method });
     },
+    loseAnswers(count, method) {
+      losses.set(method, count);
+    },
     delay(ms) {
       delayMs = ms;
+    },
+    heal() {
+      faults.length = 0;
+      losses.clear();
+      delayMs = 0;
     },
     async close() {
       await tcp.close();
