@@ -165,8 +165,12 @@ const follow = (live: Live, wanted: Target, deadline: number): Live | Promise<Li
  */
 export const acquire = async (deadline: number): Promise<Live> => {
   const wanted = await target(deadline, false);
-  if (current === undefined) return install(wanted, deadline);
-  return follow(await current, wanted, deadline);
+  for (;;) {
+    if (current === undefined) return install(wanted, deadline);
+    const live = await current;
+    // Replaced while this caller waited: `current` has moved on to its successor.
+    if (!live.retired) return follow(live, wanted, deadline);
+  }
 };
 
 /**

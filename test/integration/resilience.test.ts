@@ -7,6 +7,7 @@ import { resetConfig } from '#lib/config.ts';
 import { lambdaContext } from '../../scripts/lambdaContext.ts';
 import { eventBridgeEvent, httpEvent, sqsEvent, sqsRecord, uid } from '../helpers/events.ts';
 import { type GrpcProxy, startGrpcProxy } from '../helpers/grpcProxy.ts';
+import { captureLogs } from '../helpers/logs.ts';
 import { type Stack, startStack } from '../helpers/stack.ts';
 import { startWarmHandler, type WarmHandler } from '../helpers/warmHandler.ts';
 
@@ -101,15 +102,39 @@ describe('the Temporal connection across outages, throttling, black holes and fr
     proxy.tcp.blackhole();
     await sleep(1_100);
 
-    const { response, workflowId, elapsedMs } = await order(10_000);
+    const { result, lines } = await captureLogs(() => order(10_000));
+    const { response, workflowId, elapsedMs } = result;
 
     assert.equal(response.statusCode, 202);
     assert.ok(elapsedMs < 3_000, `answered in ${elapsedMs} ms of a 9.5 s deadline`);
     assert.ok(proxy.tcp.forwarded > connections, 'on a new connection');
     assert.equal(await runs(workflowId), 1);
+    const replaced = lines.some((line) => line.includes('Replacing the Temporal connection'));
     t.diagnostic(
-      `black hole: recovered in ${elapsedMs} ms (keepalive timeout 1000 ms), ${proxy.tcp.forwarded - connections} new TCP connection(s)`,
+      `black hole: recovered in ${elapsedMs} ms (keepalive timeout 1000 ms), ${replaced ? 'the check failed and the connection was replaced' : 'gRPC keepalive replaced the transport first'}`,
     );
+  });
+
+  it('checks a black-holed connection once for a whole SQS batch, whose records all start', async () => {
+    assert.equal((await order()).response.statusCode, 202);
+    proxy.tcp.blackhole();
+    await sleep(1_100);
+    const checks = calls('GetSystemInfo').length;
+    const orderIds = [uid(), uid(), uid()];
+
+    const started = Date.now();
+    const result = (await sqs(
+      sqsEvent(...orderIds.map((orderId) => sqsRecord({ orderId }))),
+      lambdaContext(),
+    )) as SQSBatchResponse;
+    const elapsedMs = Date.now() - started;
+
+    assert.deepEqual(result.batchItemFailures, []);
+    assert.ok(elapsedMs < 3_000, `answered in ${elapsedMs} ms`);
+    // One GetSystemInfo got past the black hole for the three records: the shared check, retried on a
+    // new transport after keepalive gave up on the old one, or else a new connection's first call.
+    assert.equal(calls('GetSystemInfo').length - checks, 1);
+    for (const orderId of orderIds) assert.equal(await runs(`order-${orderId}`), 1);
   });
 
   it('answers 504 within the deadline when Temporal answers too late, and the next invocation succeeds', async () => {
@@ -142,6 +167,23 @@ describe('the Temporal connection across outages, throttling, black holes and fr
     );
     assert.equal(await runs(workflowId), 1);
     t.diagnostic(`throttled twice: 202 after ${elapsedMs} ms`);
+  });
+
+  it('rides out UNAVAILABLE answers with the SDK retries: one workflow', async () => {
+    await order();
+    const before = calls('StartWorkflowExecution').length;
+    proxy.inject(status.UNAVAILABLE, 3, 'StartWorkflowExecution');
+
+    const { response, workflowId } = await order();
+
+    assert.equal(response.statusCode, 202);
+    assert.deepEqual(
+      calls('StartWorkflowExecution')
+        .slice(before)
+        .map((call) => call.outcome),
+      ['injected', 'injected', 'injected', 'forwarded'],
+    );
+    assert.equal(await runs(workflowId), 1);
   });
 
   it('answers 503 before the deadline when throttling outlasts it, instead of timing out', async () => {
@@ -246,7 +288,10 @@ describe('the Temporal connection across outages, throttling, black holes and fr
       assert.ok(elapsedMs < 3_000, `answered in ${elapsedMs} ms of a 9.5 s deadline`);
       assert.ok(proxy.tcp.forwarded > connections, 'on a new connection');
       assert.equal(await runs(workflowId), 1);
-      t.diagnostic(`thawed onto a black hole: answered in ${elapsedMs} ms`);
+      const replaced = environment.output.some((line) => line.includes('Replacing the Temporal connection'));
+      t.diagnostic(
+        `thawed onto a black hole: answered in ${elapsedMs} ms, ${replaced ? 'after the check failed and the connection was replaced' : 'on a transport gRPC keepalive replaced'}`,
+      );
     });
   });
 });
