@@ -40,7 +40,7 @@ const requestIdOf = (request: StartRequest, namespace: string): string => {
  */
 const start = async (request: StartRequest, deadline: number): Promise<StartResult> => {
   const { workflowType, workflowId, taskQueue } = request;
-  // Kept across a retry on a fresh connection, so that the server sees the same request twice.
+  // One ID for the first attempt and a retry on a fresh connection: the server sees one request.
   let requestId: string | undefined;
   try {
     return await callTemporal(deadline, async ({ client, namespace }) => {

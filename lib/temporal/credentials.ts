@@ -105,6 +105,9 @@ const beforeDeadline = <T>(promise: Promise<T>, deadline: number, what: string):
 // One read in flight per kind, so a batch of concurrent calls after the TTL runs out fetches once.
 const inFlight = new Map<boolean, Promise<TemporalCredentials>>();
 let lastGood: TemporalCredentials | undefined;
+// After a failed refresh the last good values are used without asking again until then (epoch ms).
+let retryAt = 0;
+const RETRY_AFTER_MS = 30_000;
 
 const fetchCredentials = async (secretId: string, fresh: boolean): Promise<TemporalCredentials> => {
   let raw: unknown;
@@ -118,14 +121,19 @@ const fetchCredentials = async (secretId: string, fresh: boolean): Promise<Tempo
   }
   const credentials = parseCredentials(raw, secretId);
   lastGood = credentials;
+  retryAt = 0;
   return credentials;
 };
 
 /**
  * The credentials secret's values, or undefined when TEMPORAL_SECRET_ID is unset. Cached for
  * TEMPORAL_SECRET_TTL_SECONDS; `fresh` reads the secret again whatever the cache holds (after the
- * server refused the credentials). When a cached value expires and the secret cannot be read, the
- * last good values are kept, so a Secrets Manager outage does not become a Temporal outage.
+ * server refused the credentials).
+ *
+ * When the cached value has expired and the secret cannot be read, the last good values stay in use,
+ * so that a Secrets Manager outage does not become a Temporal outage: such a refresh may take half of
+ * the time left (the call keeps the other half), and after it fails the secret is not asked again for
+ * 30 s.
  */
 export const readCredentials = async (options: {
   readonly deadline: number;
@@ -134,6 +142,8 @@ export const readCredentials = async (options: {
   const { secretId } = config().temporal;
   if (secretId === undefined) return undefined;
   const fresh = options.fresh ?? false;
+  const fallback = fresh ? undefined : lastGood;
+  if (fallback !== undefined && Date.now() < retryAt) return fallback;
   let read = inFlight.get(fresh);
   if (read === undefined) {
     read = fetchCredentials(secretId, fresh);
@@ -143,12 +153,15 @@ export const readCredentials = async (options: {
     };
     read.then(forget, forget);
   }
+  const now = Date.now();
+  const deadline = fallback === undefined ? options.deadline : now + (options.deadline - now) / 2;
   try {
-    return await beforeDeadline(read, options.deadline, `the Temporal credentials secret ${secretId}`);
+    return await beforeDeadline(read, deadline, `the Temporal credentials secret ${secretId}`);
   } catch (error) {
-    if (fresh || lastGood === undefined) throw error;
+    if (fallback === undefined) throw error;
+    retryAt = Date.now() + RETRY_AFTER_MS;
     logger.warn('Cannot refresh the Temporal credentials; using the last ones read', { error });
-    return lastGood;
+    return fallback;
   }
 };
 
@@ -158,4 +171,5 @@ export const resetCredentials = async (): Promise<void> => {
   loaded?.clearCache();
   inFlight.clear();
   lastGood = undefined;
+  retryAt = 0;
 };

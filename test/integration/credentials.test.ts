@@ -226,6 +226,27 @@ describe('Temporal credentials from Secrets Manager, against moto and an authent
     assert.equal(response.statusCode, 202);
     assert.deepEqual(tlsProxy.clientCertificates.slice(sessions), ['client-a']);
     assert.equal(tlsProxy.tcp.open, 1, 'the connection with the old certificate was closed');
+  });
+
+  it('keeps the last credentials read when the expired secret cannot be read again, and asks less often', async () => {
+    await moto.secretsManager.send(
+      new DeleteSecretCommand({ SecretId: 'temporal/mtls', ForceDeleteWithoutRecovery: true }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const readsBefore = await reads();
+    const logged = seen.length;
+
+    const { response } = await order();
+    const { response: next } = await order();
+
+    assert.equal(response.statusCode, 202);
+    assert.equal(next.statusCode, 202);
+    assert.equal((await reads()) - readsBefore, 1, 'one try, then a pause before the next one');
+    assert.equal(tlsProxy.tcp.open, 1, 'on the same connection');
+    const warnings = seen
+      .slice(logged)
+      .filter((line) => line.includes('Cannot refresh the Temporal credentials'));
+    assert.equal(warnings.length, 1);
     delete process.env.TEMPORAL_SECRET_TTL_SECONDS;
     resetConfig();
   });
