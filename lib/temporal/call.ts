@@ -24,10 +24,10 @@ const answers = async (live: Live, deadline: number): Promise<boolean> => {
 /**
  * A Lambda process is frozen between invocations, so gRPC keepalive pings stop, and a connection
  * that a NAT gateway or load balancer dropped in the meantime still looks READY: calls on it hang
- * (grpc-node issues 2285 and 2664). So a connection that has not heard from the server for longer
- * than the keepalive time, or whose last call timed out, gets the check a keepalive ping would have
- * made, with the keepalive timeout, before it carries the real call. A failed check, or a channel
- * already down, means a new connection.
+ * (https://github.com/grpc/grpc-node/issues/2285, https://github.com/grpc/grpc-node/issues/2664).
+ * So a connection that has not heard from the server for longer than the keepalive time, or whose
+ * last call timed out, gets the check a keepalive ping would have made, with the keepalive timeout,
+ * before it carries the real call. A failed check, or a channel already down, means a new connection.
  */
 const verified = async (live: Live, deadline: number): Promise<Live> => {
   if (live.connection.failed) return replace(live, 'the channel is down', deadline);
