@@ -20,7 +20,18 @@ export interface Config {
   /** Origins answered with CORS headers (`CORS_ALLOW_ORIGINS`, comma-separated); none when unset. */
   readonly corsAllowOrigins: readonly string[];
   /** Temporal address, namespace, API key and TLS, from `@temporalio/envconfig`'s variables. */
-  readonly temporal: { readonly connection: ConnectionOptions; readonly namespace: string };
+  readonly temporal: {
+    readonly connection: ConnectionOptions;
+    readonly namespace: string;
+    /** Secrets Manager name or ARN of the credentials secret, whose values override the above (`TEMPORAL_SECRET_ID`). */
+    readonly secretId: string | undefined;
+    /** How long the secret is cached (`TEMPORAL_SECRET_TTL_SECONDS`, default 300, as AWS's caching extension). */
+    readonly secretTtlSeconds: number;
+    /** gRPC keepalive ping interval, and the idle time after which a connection is checked before use (`TEMPORAL_KEEPALIVE_TIME_MS`, default 30000). */
+    readonly keepaliveTimeMs: number;
+    /** How long a keepalive ping, or that check, may go unanswered before the connection counts as dead (`TEMPORAL_KEEPALIVE_TIMEOUT_MS`, default 3000). */
+    readonly keepaliveTimeoutMs: number;
+  };
 }
 
 const positiveInt = (name: string, fallback: number, unit: string): number => {
@@ -55,6 +66,10 @@ const read = (): Config => {
     temporal: {
       connection: { ...connectionOptions, address: connectionOptions.address ?? 'localhost:7233' },
       namespace: namespace ?? 'default',
+      secretId: nonEmpty('TEMPORAL_SECRET_ID'),
+      secretTtlSeconds: positiveInt('TEMPORAL_SECRET_TTL_SECONDS', 300, 'seconds'),
+      keepaliveTimeMs: positiveInt('TEMPORAL_KEEPALIVE_TIME_MS', 30_000, 'milliseconds'),
+      keepaliveTimeoutMs: positiveInt('TEMPORAL_KEEPALIVE_TIMEOUT_MS', 3_000, 'milliseconds'),
     },
   };
 };

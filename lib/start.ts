@@ -2,10 +2,10 @@ import { createHash, randomUUID } from 'node:crypto';
 import { status } from '@grpc/grpc-js';
 import { isGrpcServiceError } from '@temporalio/client';
 import { encodeWorkflowIdConflictPolicy, encodeWorkflowIdReusePolicy } from '@temporalio/common';
-import { DeadlineExceededError, TemporalUnavailableError, WorkflowConflictError } from '#lib/errors.ts';
+import { WorkflowConflictError } from '#lib/errors.ts';
 import { logger } from '#lib/logger.ts';
 import type { StartRequest } from '#lib/normalize/types.ts';
-import { type Temporal, temporal } from '#lib/temporal/client.ts';
+import { callTemporal } from '#lib/temporal/call.ts';
 import { fromTemporalError } from '#lib/temporal/errors.ts';
 
 export interface StartResult {
@@ -31,17 +31,6 @@ const requestIdOf = (request: StartRequest, namespace: string): string => {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 };
 
-/** The cached client, or a TemporalUnavailableError naming what it was needed for. */
-export const connect = async (deadline: number, purpose: string): Promise<Temporal> => {
-  const remaining = deadline - Date.now();
-  if (remaining <= 0) throw new DeadlineExceededError('No time left in the invocation to reach Temporal');
-  try {
-    return await temporal(remaining);
-  } catch (error) {
-    throw new TemporalUnavailableError(`Cannot connect to Temporal (${purpose})`, { cause: error });
-  }
-};
-
 /**
  * Starts the workflow by its type name (never a function reference: minification renames functions).
  *
@@ -52,40 +41,48 @@ export const connect = async (deadline: number, purpose: string): Promise<Tempor
  * is the conflict that policy asks for.
  */
 const start = async (request: StartRequest, deadline: number): Promise<StartResult> => {
-  const { connection, client, namespace } = await connect(deadline, `workflow ${request.workflowType}`);
   const { workflowType, workflowId, taskQueue } = request;
-  const outcome = { workflowId, workflowType, taskQueue, namespace };
+  // One ID for the first attempt and a retry on a fresh connection: the server sees one request.
+  let requestId: string | undefined;
   try {
-    const { payloadConverter } = client.options.loadedDataConverter;
-    const response = await connection.withDeadline(deadline, () =>
-      client.workflowService.startWorkflowExecution({
+    return await callTemporal(deadline, async ({ client, namespace }) => {
+      const { payloadConverter } = client.options.loadedDataConverter;
+      requestId ??= requestIdOf(request, namespace);
+      const response = await client.workflowService.startWorkflowExecution({
         namespace,
         identity: client.options.identity,
-        requestId: requestIdOf(request, namespace),
+        requestId,
         workflowId,
         workflowType: { name: workflowType },
         taskQueue: { name: taskQueue },
         input: { payloads: request.input === undefined ? [] : [payloadConverter.toPayload(request.input)] },
         workflowIdReusePolicy: encodeWorkflowIdReusePolicy(request.idReusePolicy),
         workflowIdConflictPolicy: encodeWorkflowIdConflictPolicy(request.idConflictPolicy),
-      }),
-    );
-    return { ...outcome, runId: response.runId, started: response.started };
+      });
+      return {
+        workflowId,
+        workflowType,
+        taskQueue,
+        namespace,
+        runId: response.runId,
+        started: response.started,
+      };
+    });
   } catch (error) {
     if (!isGrpcServiceError(error) || error.code !== status.ALREADY_EXISTS) {
       throw fromTemporalError(error, request);
     }
   }
   try {
-    const existing = await connection.withDeadline(deadline, () =>
-      client.workflow.getHandle(workflowId).describe(),
-    );
-    if (existing.status.name === 'RUNNING' && request.idConflictPolicy === 'FAIL') {
-      throw new WorkflowConflictError(
-        `Workflow ${workflowId} is running, and the conflict policy of ${workflowType} is FAIL`,
-      );
-    }
-    return { ...outcome, runId: existing.runId, started: false };
+    return await callTemporal(deadline, async ({ client, namespace }) => {
+      const existing = await client.workflow.getHandle(workflowId).describe();
+      if (existing.status.name === 'RUNNING' && request.idConflictPolicy === 'FAIL') {
+        throw new WorkflowConflictError(
+          `Workflow ${workflowId} is running, and the conflict policy of ${workflowType} is FAIL`,
+        );
+      }
+      return { workflowId, workflowType, taskQueue, namespace, runId: existing.runId, started: false };
+    });
   } catch (error) {
     throw fromTemporalError(error, request);
   }

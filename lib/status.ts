@@ -1,15 +1,16 @@
 import { status as grpcStatus } from '@grpc/grpc-js';
 import {
-  isGrpcServiceError,
   WorkflowNotFoundError as SdkNotFound,
+  type WorkflowExecutionDescription,
   WorkflowFailedError,
 } from '@temporalio/client';
 import { CancelledFailure, TerminatedFailure, TimeoutFailure } from '@temporalio/common';
 import { WorkflowNotAllowedError, WorkflowNotFoundError } from '#lib/errors.ts';
 import type { Routes } from '#lib/routes/load.ts';
-import { connect, type StartResult } from '#lib/start.ts';
+import type { StartResult } from '#lib/start.ts';
+import { callTemporal } from '#lib/temporal/call.ts';
 import type { Temporal } from '#lib/temporal/client.ts';
-import { fromTemporalError } from '#lib/temporal/errors.ts';
+import { fromTemporalError, grpcCodeOf } from '#lib/temporal/errors.ts';
 
 /** How a closed workflow ended: its result, or the message of the failure that closed it. */
 export type Outcome =
@@ -39,30 +40,25 @@ const failureStatus = (cause: unknown): Exclude<Outcome['status'], 'COMPLETED'> 
   return 'FAILED';
 };
 
-const isDeadline = (error: unknown): boolean => {
-  const grpc = isGrpcServiceError(error) ? error : error instanceof Error ? error.cause : undefined;
-  return isGrpcServiceError(grpc) && grpc.code === grpcStatus.DEADLINE_EXCEEDED;
-};
-
-/** Waits for a run to close, until the deadline. Undefined when it is still open then. */
+/**
+ * Waits for a run to close, until the deadline. Undefined when it is still open then: the long poll
+ * running out is the expected end of a wait, not a sign of a bad connection, so it is not rethrown.
+ */
 const outcomeOf = async (
-  { connection, client }: Temporal,
+  { client }: Temporal,
   workflowId: string,
   runId: string,
-  deadline: number,
 ): Promise<Outcome | undefined> => {
   try {
-    const result = await connection.withDeadline(deadline, () =>
-      client.workflow.getHandle(workflowId, runId).result(),
-    );
+    const result = await client.workflow.getHandle(workflowId, runId).result();
     return { status: 'COMPLETED', result };
   } catch (error) {
     if (error instanceof WorkflowFailedError) {
       const message = error.cause?.message || error.message;
       return { status: failureStatus(error.cause), failure: { message } };
     }
-    if (isDeadline(error)) return undefined;
-    throw fromTemporalError(error, { workflowId });
+    if (grpcCodeOf(error) === grpcStatus.DEADLINE_EXCEEDED) return undefined;
+    throw error;
   }
 };
 
@@ -72,8 +68,12 @@ const outcomeOf = async (
  */
 export const awaitOutcome = async (started: StartResult, deadline: number): Promise<Outcome | undefined> => {
   if (deadline <= Date.now()) return undefined;
-  const temporal = await connect(deadline, `workflow ${started.workflowType}`);
-  return outcomeOf(temporal, started.workflowId, started.runId, deadline);
+  const { workflowId, runId } = started;
+  try {
+    return await callTemporal(deadline, (temporal) => outcomeOf(temporal, workflowId, runId));
+  } catch (error) {
+    throw fromTemporalError(error, { workflowId });
+  }
 };
 
 /**
@@ -85,12 +85,20 @@ export const workflowStatus = async (
   workflowId: string,
   deadline: number,
 ): Promise<WorkflowStatus> => {
-  const temporal = await connect(deadline, `status of ${workflowId}`);
-  let description: Awaited<ReturnType<ReturnType<Temporal['client']['workflow']['getHandle']>['describe']>>;
+  let description: WorkflowExecutionDescription;
+  let outcome: Outcome | undefined;
   try {
-    description = await temporal.connection.withDeadline(deadline, () =>
-      temporal.client.workflow.getHandle(workflowId).describe(),
+    description = await callTemporal(deadline, ({ client }) =>
+      client.workflow.getHandle(workflowId).describe(),
     );
+    const { runId, status } = description;
+    if (
+      routes.workflows.has(description.type) &&
+      status.name !== 'RUNNING' &&
+      status.name !== 'CONTINUED_AS_NEW'
+    ) {
+      outcome = await callTemporal(deadline, (temporal) => outcomeOf(temporal, workflowId, runId));
+    }
   } catch (error) {
     if (error instanceof SdkNotFound) throw new WorkflowNotFoundError(`No workflow ${workflowId}`);
     throw fromTemporalError(error, { workflowId });
@@ -103,8 +111,6 @@ export const workflowStatus = async (
     );
   }
   const { runId, type, status, startTime, closeTime } = description;
-  const closed = status.name !== 'RUNNING' && status.name !== 'CONTINUED_AS_NEW';
-  const outcome = closed ? await outcomeOf(temporal, workflowId, runId, deadline) : undefined;
   return {
     workflowId,
     runId,

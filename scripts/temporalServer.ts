@@ -100,7 +100,8 @@ const waitUntilReady = async (address: string, child: ChildProcess, timeoutMs: n
   throw new Error(`temporal server at ${address} was not ready within ${timeoutMs} ms`);
 };
 
-const stopChild = (child: ChildProcess): Promise<void> =>
+/** Stops a child process: SIGTERM, then SIGKILL after 5 s. */
+export const stopChild = (child: ChildProcess): Promise<void> =>
   new Promise((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) return resolve();
     const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);

@@ -1,41 +1,206 @@
-import { Client, Connection } from '@temporalio/client';
+import { createHash } from 'node:crypto';
+import { Client, type ConnectionOptions, type TLSConfig } from '@temporalio/client';
 import { config } from '#lib/config.ts';
+import { logger } from '#lib/logger.ts';
+import { readCredentials, resetCredentials } from '#lib/temporal/credentials.ts';
+import { onServerAnswer, retryWithinDeadline } from '#lib/temporal/interceptors.ts';
+import { TemporalConnection } from '#lib/temporal/TemporalConnection.ts';
 
 /** The connection and client shared by every invocation of this execution environment. */
 export interface Temporal {
-  readonly connection: Connection;
+  readonly connection: TemporalConnection;
   readonly client: Client;
   readonly namespace: string;
 }
 
-let pending: Promise<Temporal> | undefined;
+/** Where and how to connect: the environment's settings, with the credentials secret's on top. */
+interface Target {
+  readonly options: ConnectionOptions;
+  readonly apiKey: string | undefined;
+  readonly namespace: string;
+  /** A digest of everything but the API key: when it changes, only a new connection will do. */
+  readonly identity: string;
+}
 
-const connect = async (timeoutMs: number): Promise<Temporal> => {
-  const { connection: options, namespace } = config().temporal;
-  const connection = await Connection.connect({ ...options, connectTimeout: timeoutMs });
-  return { connection, client: new Client({ connection, namespace }), namespace };
+/** A live connection, with what it was made from and when the server last answered on it. */
+export interface Live extends Temporal {
+  readonly identity: string;
+  apiKey: string | undefined;
+  /** Epoch ms of the server's last answer on this connection. */
+  lastAnswer: number;
+  /** A call on it timed out or found it unavailable: check it before it is used again. */
+  suspect: boolean;
+  /** Which connect attempt made it. */
+  readonly generation: number;
+  /** Closed and replaced; calls already on it may finish. */
+  retired: boolean;
+  /** The check in progress, shared by concurrent callers. */
+  check: Promise<boolean> | undefined;
+}
+
+const mergeTls = (env: ConnectionOptions['tls'], secret: TLSConfig | undefined): ConnectionOptions['tls'] => {
+  if (secret === undefined) return env;
+  return { ...(typeof env === 'object' && env !== null ? env : {}), ...secret };
+};
+
+const target = async (deadline: number, fresh: boolean): Promise<Target> => {
+  const { connection: env, namespace: envNamespace, keepaliveTimeMs, keepaliveTimeoutMs } = config().temporal;
+  const secret = await readCredentials({ deadline, fresh });
+  const { apiKey: envApiKey, ...rest } = env;
+  const apiKey =
+    secret === undefined ? (typeof envApiKey === 'string' ? envApiKey : undefined) : secret.apiKey;
+  const address = secret?.address ?? rest.address;
+  const namespace = secret?.namespace ?? envNamespace;
+  const tls = mergeTls(rest.tls, secret?.tls);
+  const options: ConnectionOptions = {
+    ...rest,
+    address,
+    tls,
+    channelArgs: {
+      ...rest.channelArgs,
+      'grpc.keepalive_time_ms': keepaliveTimeMs,
+      'grpc.keepalive_timeout_ms': keepaliveTimeoutMs,
+      // grpc-js shares subchannels (the TCP connections) between channels to the same target by
+      // default: a new connection would then reuse the stale transport it is meant to replace, or
+      // one still backing off after a refused connect.
+      'grpc.use_local_subchannel_pool': 1,
+    },
+  };
+  // With an API key and no TLS settings the SDK turns TLS on, so whether there is a key is identity too.
+  const identity = createHash('sha256')
+    .update(JSON.stringify({ address, namespace, tls, withApiKey: apiKey !== undefined }))
+    .digest('hex');
+  return { options, apiKey, namespace, identity };
+};
+
+const open = async (wanted: Target, deadline: number, generation: number): Promise<Live> => {
+  const bookkeeping = { lastAnswer: Date.now() };
+  const connection = await TemporalConnection.open(
+    {
+      ...wanted.options,
+      ...(wanted.apiKey !== undefined && { apiKey: wanted.apiKey }),
+      interceptors: [
+        retryWithinDeadline(),
+        onServerAnswer(() => {
+          bookkeeping.lastAnswer = Date.now();
+        }),
+      ],
+    },
+    deadline,
+  );
+  const client = new Client({ connection, namespace: wanted.namespace });
+  return Object.assign(bookkeeping, {
+    connection,
+    client,
+    namespace: wanted.namespace,
+    identity: wanted.identity,
+    apiKey: wanted.apiKey,
+    generation,
+    suspect: false,
+    retired: false,
+    check: undefined,
+  });
 };
 
 /**
- * The cached Temporal client, connecting on first use. Connections are expensive and meant to be
- * reused, so one lives in module scope across warm invocations. A failed connect is forgotten, so the
- * next invocation connects again instead of failing on a cached rejection.
+ * Connects. When the secret supplies the credentials and the connect fails (a TLS handshake refused
+ * after a certificate rotation, or the connect's first call refused after a key rotation), the
+ * secret is read once more, bypassing the cache, and the connect is tried again if it changed.
  */
-export const temporal = (connectTimeoutMs: number): Promise<Temporal> => {
-  if (pending === undefined) {
-    const attempt = connect(Math.max(connectTimeoutMs, 1));
-    pending = attempt;
-    attempt.catch(() => {
-      if (pending === attempt) pending = undefined;
-    });
+const connect = async (wanted: Target, deadline: number, generation: number): Promise<Live> => {
+  try {
+    return await open(wanted, deadline, generation);
+  } catch (error) {
+    if (config().temporal.secretId === undefined || Date.now() >= deadline) throw error;
+    const again = await target(deadline, true).catch(() => undefined);
+    if (again === undefined || (again.identity === wanted.identity && again.apiKey === wanted.apiKey)) {
+      throw error;
+    }
+    logger.warn('Cannot connect to Temporal with the cached credentials; connecting with the current ones');
+    return open(again, deadline, generation);
   }
-  return pending;
 };
 
-/** Closes and forgets the cached connection (tests, and local tools that exit). */
+let current: Promise<Live> | undefined;
+let generation = 0;
+
+/** Starts a connect attempt and caches it. A rejected attempt is forgotten: the next call connects again. */
+const install = (wanted: Target, deadline: number): Promise<Live> => {
+  generation += 1;
+  const attempt = connect(wanted, deadline, generation);
+  current = attempt;
+  attempt.catch(() => {
+    if (current === attempt) current = undefined;
+  });
+  return attempt;
+};
+
+/** Closes a connection and stops handing it out. Synchronous up to the close, so only one caller retires it. */
+const retire = (live: Live): void => {
+  live.retired = true;
+  if (live.generation === generation) current = undefined;
+  void live.connection.close();
+};
+
+const follow = (live: Live, wanted: Target, deadline: number): Live | Promise<Live> => {
+  if (live.identity !== wanted.identity) {
+    if (!live.retired) {
+      logger.info('Temporal connection settings changed: reconnecting');
+      retire(live);
+    }
+    return current ?? install(wanted, deadline);
+  }
+  if (live.apiKey !== wanted.apiKey && wanted.apiKey !== undefined) {
+    // A new API key goes into the next request's metadata; the connection stays.
+    live.connection.setApiKey(wanted.apiKey);
+    live.apiKey = wanted.apiKey;
+  }
+  return live;
+};
+
+/**
+ * The cached connection, connecting on first use. Connections are expensive and meant to be reused,
+ * so one lives in module scope across warm invocations. When the credentials secret names a
+ * different address, namespace or certificate, it is replaced; a new API key is applied to it.
+ */
+export const acquire = async (deadline: number): Promise<Live> => {
+  const wanted = await target(deadline, false);
+  for (;;) {
+    if (current === undefined) return install(wanted, deadline);
+    const live = await current;
+    // Replaced while this caller waited: `current` has moved on to its successor.
+    if (!live.retired) return follow(live, wanted, deadline);
+  }
+};
+
+/**
+ * After the server refused the credentials: reads the secret again, bypassing its cache, and applies
+ * what changed. Undefined when nothing did, so the refusal stands.
+ */
+export const refreshCredentials = async (live: Live, deadline: number): Promise<Live | undefined> => {
+  const wanted = await target(deadline, true);
+  if (wanted.identity === live.identity && wanted.apiKey === live.apiKey) return undefined;
+  logger.info('Temporal refused the cached credentials; using the current ones from the secret');
+  return follow(live, wanted, deadline);
+};
+
+/** Closes a connection that failed, and connects afresh (once, however many callers ask). */
+export const replace = (live: Live, reason: string, deadline: number): Promise<Live> => {
+  if (!live.retired) {
+    logger.warn('Replacing the Temporal connection', { reason });
+    retire(live);
+  }
+  return acquire(deadline);
+};
+
+/** Closes and forgets the cached connection and credentials (tests, and local tools that exit). */
 export const closeTemporal = async (): Promise<void> => {
-  const current = pending;
-  pending = undefined;
-  const resolved = await current?.catch(() => undefined);
-  await resolved?.connection.close();
+  const pending = current;
+  current = undefined;
+  const live = await pending?.catch(() => undefined);
+  if (live !== undefined) {
+    live.retired = true;
+    await live.connection.close();
+  }
+  await resetCredentials();
 };

@@ -19,6 +19,9 @@ const grpcErrorOf = (error: unknown) => {
   return isGrpcServiceError(cause) ? cause : undefined;
 };
 
+/** The gRPC status code a call to Temporal failed with, if it failed with one. */
+export const grpcCodeOf = (error: unknown): status | undefined => grpcErrorOf(error)?.code;
+
 /** Maps whatever a call to Temporal threw onto our error classes. Messages from the server are kept as `cause`. */
 export const fromTemporalError = (
   error: unknown,

@@ -28,10 +28,12 @@ export const captureLogs = async <T>(
   streams.forEach((stream, index) => {
     const original = originals[index] as typeof stream.write;
     stream.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
-      const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
-      const logged = logLines(text);
+      // Under `node --test` a test file reports to the runner in binary frames on stdout: let them
+      // through, or the runner never hears of the tests that finish while logs are being captured.
+      if (typeof chunk !== 'string') return original(chunk, ...rest);
+      const logged = logLines(chunk);
       if (logged === undefined) {
-        lines.push(...text.split('\n').filter(Boolean));
+        lines.push(...chunk.split('\n').filter(Boolean));
         return original(chunk, ...rest);
       }
       lines.push(...logged);

@@ -6,28 +6,29 @@ export interface TcpProxy {
   readonly forwarded: number;
   /** Connections accepted and closed at once, while refusing. */
   readonly refused: number;
+  /** Forwarded connections still open. */
+  readonly open: number;
   /** Close new connections at once (a server that is down), or forward them. */
   refuse(refusing: boolean): void;
   /**
-   * Hold back everything the server sends (a server that accepts calls and never answers), or
-   * release what was held and forward again.
+   * Turn every open connection into a black hole: its bytes are accepted and dropped, and nothing
+   * comes back, as when a NAT gateway forgets a flow. New connections are forwarded as usual.
    */
-  stall(stalling: boolean): void;
+  blackhole(): void;
   close(): Promise<void>;
 }
 
 /**
  * A loopback TCP proxy in front of the Temporal server that counts the connections clients open,
- * and can play a server that is down or one that never answers. It forwards bytes untouched (gRPC over HTTP/2 included).
+ * and can play a server that is down. It forwards bytes untouched (gRPC over HTTP/2 included).
  */
 export const startTcpProxy = async (target: string): Promise<TcpProxy> => {
   const [host, port] = target.split(':');
   let refusing = false;
-  let stalling = false;
-  const held: { client: Socket; chunk: Buffer }[] = [];
   let forwarded = 0;
   let refused = 0;
   const sockets = new Set<Socket>();
+  const pairs = new Set<[Socket, Socket]>();
   const server = createServer((client) => {
     sockets.add(client);
     client.on('close', () => sockets.delete(client));
@@ -40,14 +41,16 @@ export const startTcpProxy = async (target: string): Promise<TcpProxy> => {
     const upstream = createConnection({ host, port: Number(port) });
     sockets.add(upstream);
     upstream.on('close', () => sockets.delete(upstream));
-    client.pipe(upstream);
-    upstream.on('data', (chunk: Buffer) => {
-      if (stalling) held.push({ client, chunk });
-      else client.write(chunk);
-    });
-    upstream.on('end', () => client.end());
+    client.pipe(upstream).pipe(client);
     client.on('error', () => upstream.destroy());
     upstream.on('error', () => client.destroy());
+    const pair: [Socket, Socket] = [client, upstream];
+    pairs.add(pair);
+    client.on('close', () => {
+      pairs.delete(pair);
+      upstream.destroy();
+    });
+    upstream.on('close', () => client.destroy());
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const bound = server.address();
@@ -60,12 +63,19 @@ export const startTcpProxy = async (target: string): Promise<TcpProxy> => {
     get refused() {
       return refused;
     },
+    get open() {
+      return pairs.size;
+    },
     refuse(value) {
       refusing = value;
     },
-    stall(value) {
-      stalling = value;
-      if (!stalling) for (const { client, chunk } of held.splice(0)) client.write(chunk);
+    blackhole() {
+      for (const [client, upstream] of pairs) {
+        client.unpipe(upstream);
+        upstream.unpipe(client);
+        client.on('data', () => {});
+        upstream.on('data', () => {});
+      }
     },
     async close() {
       for (const socket of sockets) socket.destroy();

@@ -11,6 +11,10 @@ const VARIABLES = [
   'TEMPORAL_API_KEY',
   'TEMPORAL_TASK_QUEUE',
   'ROUTES_FILE',
+  'TEMPORAL_SECRET_ID',
+  'TEMPORAL_SECRET_TTL_SECONDS',
+  'TEMPORAL_KEEPALIVE_TIME_MS',
+  'TEMPORAL_KEEPALIVE_TIMEOUT_MS',
 ];
 
 describe('config', () => {
@@ -39,6 +43,26 @@ describe('config', () => {
     assert.equal(temporal.connection.apiKey, undefined);
     assert.equal(taskQueue, undefined);
     assert.equal(routesFile, undefined);
+    assert.equal(temporal.secretId, undefined);
+    assert.equal(temporal.secretTtlSeconds, 300);
+    assert.equal(temporal.keepaliveTimeMs, 30_000);
+    assert.equal(temporal.keepaliveTimeoutMs, 3_000);
+  });
+
+  it('reads the credentials secret, its cache TTL and the keepalive settings', () => {
+    isolate();
+    process.env.TEMPORAL_SECRET_ID = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:temporal-AbCdEf';
+    process.env.TEMPORAL_SECRET_TTL_SECONDS = '60';
+    process.env.TEMPORAL_KEEPALIVE_TIME_MS = '5000';
+    process.env.TEMPORAL_KEEPALIVE_TIMEOUT_MS = '1000';
+    const { temporal } = config();
+    assert.equal(temporal.secretId, process.env.TEMPORAL_SECRET_ID);
+    assert.equal(temporal.secretTtlSeconds, 60);
+    assert.equal(temporal.keepaliveTimeMs, 5_000);
+    assert.equal(temporal.keepaliveTimeoutMs, 1_000);
+    resetConfig();
+    process.env.TEMPORAL_SECRET_TTL_SECONDS = '5m';
+    assert.throws(() => config(), /TEMPORAL_SECRET_TTL_SECONDS must be a positive whole number/);
   });
 
   it("reads the connection from @temporalio/envconfig's variables; an API key turns TLS on", () => {

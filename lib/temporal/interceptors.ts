@@ -1,0 +1,60 @@
+import { InterceptingCall, type Interceptor, ListenerBuilder, RequesterBuilder, status } from '@grpc/grpc-js';
+import { defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
+
+/**
+ * gRPC interceptors for the cached connection. Passing `interceptors` replaces the SDK's default list,
+ * which is only its retry interceptor, so that one is rebuilt here with the SDK's own backoff.
+ */
+
+const deadlineMs = (deadline: Date | number | undefined): number =>
+  deadline === undefined
+    ? Number.POSITIVE_INFINITY
+    : deadline instanceof Date
+      ? deadline.getTime()
+      : deadline;
+
+/**
+ * The SDK's retry interceptor (UNAVAILABLE, RESOURCE_EXHAUSTED and the like, with its backoff), except
+ * that a retry which could not start before the call's deadline is not waited for: the call fails with
+ * the status the server gave (RESOURCE_EXHAUSTED stays "throttled", a 503) rather than DEADLINE_EXCEEDED.
+ */
+export const retryWithinDeadline = (): Interceptor => {
+  const sdk = defaultGrpcRetryOptions();
+  return (options, nextCall) => {
+    const deadline = deadlineMs(options.deadline);
+    let delay = 0;
+    const retry = makeGrpcRetryInterceptor({
+      // The interceptor asks whether to retry, then how long to wait: decide on the wait first.
+      retryableDecider(attempt, received) {
+        delay = sdk.delayFunction(attempt, received);
+        return sdk.retryableDecider(attempt, received) && Date.now() + delay < deadline;
+      },
+      delayFunction: () => delay,
+    });
+    return retry(options, nextCall);
+  };
+};
+
+// Statuses grpc-js produces on its own when the server never answered.
+const LOCAL = new Set<number>([status.DEADLINE_EXCEEDED, status.UNAVAILABLE, status.CANCELLED]);
+
+/** Calls `answered` whenever the server answers a call, whatever it says: the connection works. */
+export const onServerAnswer =
+  (answered: () => void): Interceptor =>
+  (options, nextCall) =>
+    new InterceptingCall(
+      nextCall(options),
+      new RequesterBuilder()
+        .withStart((metadata, _listener, next) => {
+          next(
+            metadata,
+            new ListenerBuilder()
+              .withOnReceiveStatus((received, nextStatus) => {
+                if (!LOCAL.has(received.code)) answered();
+                nextStatus(received);
+              })
+              .build(),
+          );
+        })
+        .build(),
+    );
