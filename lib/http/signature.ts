@@ -8,6 +8,13 @@ import type { SecretSource, Signature } from '#lib/routes/schema.ts';
 const DEFAULT_TOLERANCE_SECONDS = 300;
 /** How long a webhook secret read from Secrets Manager is reused, as AWS's own secrets extension does. */
 const SECRET_MAX_AGE_SECONDS = 300;
+/**
+ * A signature that fails against a cached secret may have been made with a rotated one, so the secret
+ * is read again, bypassing the cache; but at most this often per secret, so that a stream of forged
+ * requests cannot turn into a stream of Secrets Manager calls.
+ */
+const FORCED_READ_INTERVAL_MS = 30_000;
+const lastForcedRead = new Map<string, number>();
 
 const DEFAULT_HEADERS: Readonly<Record<Signature['scheme'], string | undefined>> = {
   github: 'x-hub-signature-256',
@@ -16,7 +23,7 @@ const DEFAULT_HEADERS: Readonly<Record<Signature['scheme'], string | undefined>>
 };
 
 /** Reads the secret a route names. The AWS SDK is loaded only by routes that keep it in Secrets Manager. */
-const secretOf = async (source: SecretSource, route: string): Promise<string> => {
+const secretOf = async (source: SecretSource, route: string, forceFetch = false): Promise<string> => {
   let value: unknown;
   if ('env' in source) {
     value = secretFromEnv(source.env);
@@ -24,6 +31,7 @@ const secretOf = async (source: SecretSource, route: string): Promise<string> =>
     const { getSecret } = await import('@aws-lambda-powertools/parameters/secrets');
     const secret = await getSecret(source.secretId, {
       maxAge: SECRET_MAX_AGE_SECONDS,
+      forceFetch,
       ...(source.field !== undefined && { transform: 'json' as const }),
     });
     value =
@@ -66,13 +74,16 @@ const parseStripeHeader = (header: string): { timestamp: string | undefined; sig
  * https://docs.github.com/en/webhooks/using-webhooks/validating-webhook-deliveries
  * https://docs.stripe.com/webhooks#verify-manually
  */
+const headerName = (signature: Signature): string =>
+  signature.header?.toLowerCase() ?? DEFAULT_HEADERS[signature.scheme] ?? '';
+
 export const checkSignature = (
   signature: Signature,
   secret: string,
   request: Pick<HttpRequest, 'headers' | 'rawBody'>,
   nowMs: number,
 ): void => {
-  const name = signature.header?.toLowerCase() ?? DEFAULT_HEADERS[signature.scheme] ?? '';
+  const name = headerName(signature);
   const header = request.headers[name];
   if (header === undefined) throw new SignatureError(`The ${name} header is missing`);
   const body = request.rawBody ?? Buffer.alloc(0);
@@ -100,11 +111,27 @@ export const checkSignature = (
   }
 };
 
-/** Verifies a route's webhook signature, reading its secret first. */
+/**
+ * Verifies a route's webhook signature, reading its secret first. A signature that does not match a
+ * cached Secrets Manager secret is checked once more against a fresh read (see FORCED_READ_INTERVAL_MS),
+ * so a rotated secret is picked up at its first use rather than after the cache expires.
+ */
 export const verifySignature = async (
   signature: Signature,
   route: string,
   request: Pick<HttpRequest, 'headers' | 'rawBody'>,
 ): Promise<void> => {
-  checkSignature(signature, await secretOf(signature.secret, route), request, Date.now());
+  const { secret: source } = signature;
+  const secret = await secretOf(source, route);
+  try {
+    checkSignature(signature, secret, request, Date.now());
+  } catch (error) {
+    if ('env' in source || request.headers[headerName(signature)] === undefined) throw error;
+    const last = lastForcedRead.get(source.secretId) ?? Number.NEGATIVE_INFINITY;
+    if (Date.now() - last < FORCED_READ_INTERVAL_MS) throw error;
+    lastForcedRead.set(source.secretId, Date.now());
+    const fresh = await secretOf(source, route, true);
+    if (fresh === secret) throw error;
+    checkSignature(signature, fresh, request, Date.now());
+  }
 };

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { CreateSecretCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import type {
   APIGatewayProxyEvent,
   APIGatewayProxyEventV2,
@@ -10,6 +11,7 @@ import { logger } from '#lib/logger.ts';
 import { lambdaContext } from '../../scripts/lambdaContext.ts';
 import { fixture, httpEvent, restEvent, uid } from '../helpers/events.ts';
 import { captureLogs } from '../helpers/logs.ts';
+import { type Moto, startMoto } from '../helpers/moto.ts';
 import { type Stack, startStack } from '../helpers/stack.ts';
 
 const GITHUB_SECRET = `gh-${uid()}`;
@@ -18,10 +20,13 @@ const ORIGIN = 'https://shop.example.com';
 
 describe('the HTTP contract against a real Temporal server', () => {
   let stack: Stack;
+  let moto: Moto;
   let invoke: (event: unknown) => Promise<APIGatewayProxyStructuredResultV2>;
 
   before(async () => {
     stack = await startStack();
+    moto = await startMoto();
+    Object.assign(process.env, moto.env);
     process.env.ROUTES_FILE = new URL('../routes/contract.json', import.meta.url).pathname;
     process.env.GITHUB_WEBHOOK_SECRET = GITHUB_SECRET;
     process.env.STRIPE_WEBHOOK_SECRET = STRIPE_SECRET;
@@ -32,7 +37,10 @@ describe('the HTTP contract against a real Temporal server', () => {
     invoke = async (event) =>
       (await handler(event as never, lambdaContext())) as APIGatewayProxyStructuredResultV2;
   });
-  after(() => stack?.stop());
+  after(async () => {
+    await moto?.stop();
+    await stack?.stop();
+  });
 
   const json = (response: APIGatewayProxyStructuredResultV2) => JSON.parse(String(response.body));
   const canonical = (workflowType: string, body: unknown, headers: Record<string, string> = {}) =>
@@ -254,6 +262,44 @@ describe('the HTTP contract against a real Temporal server', () => {
       assert.equal(await stack.exists(`github-${bad}`), false);
       assert.equal(await stack.exists(`github-${missing}`), false);
       assert.ok(!lines.some((line) => line.includes(GITHUB_SECRET)));
+    });
+
+    it('reads a secret from Secrets Manager, and picks up a rotated one at its first use', async () => {
+      const first = `gh-managed-${uid()}`;
+      const second = `gh-managed-${uid()}`;
+      const name = 'webhooks/github';
+      await moto.secretsManager.send(
+        new CreateSecretCommand({ Name: name, SecretString: JSON.stringify({ secret: first }) }),
+      );
+      const body = JSON.stringify({ ref: 'refs/heads/main' });
+      const managed = (secret: string, delivery: string) => ({
+        ...github(body, `sha256=${sign(secret, body)}`, delivery),
+        rawPath: '/webhooks/github-managed',
+      });
+      const reads = () => moto.served('secretsmanager.GetSecretValue');
+
+      const before = await reads();
+      const one = uid();
+      assert.equal((await invoke(managed(first, one))).statusCode, 202);
+      assert.equal(await reads(), before + 1);
+
+      await moto.secretsManager.send(
+        new PutSecretValueCommand({ SecretId: name, SecretString: JSON.stringify({ secret: second }) }),
+      );
+      const two = uid();
+      const { result, lines } = await captureLogs(() => invoke(managed(second, two)));
+      assert.equal(result.statusCode, 202, 'the rotated secret is read at once, not after the cache expires');
+      assert.equal(await reads(), before + 2);
+      assert.ok(!lines.some((line) => line.includes(first) || line.includes(second)));
+
+      // Forged requests do not each cost a Secrets Manager read.
+      const forged = uid();
+      assert.equal((await invoke(managed('forged', forged))).statusCode, 401);
+      assert.equal((await invoke(managed('forged', uid()))).statusCode, 401);
+      assert.equal(await reads(), before + 2);
+      assert.equal(await stack.exists(`github-${forged}`), false);
+      await stack.completed(`github-${one}`);
+      await stack.completed(`github-${two}`);
     });
 
     it('checks a Stripe signature and its timestamp', async () => {
