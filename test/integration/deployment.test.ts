@@ -38,6 +38,10 @@ const ROLES = { http: 'HttpFunctionRole', sqs: 'SqsFunctionRole', eventbridge: '
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:temporal-prod-AbCdEf';
 const KMS_KEY_ARN = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 const TOPIC_ARN = 'arn:aws:sns:eu-west-1:123456789012:ops';
+const WEBHOOK_ARNS = [
+  'arn:aws:secretsmanager:eu-west-1:123456789012:secret:webhooks/github-Ab12Cd',
+  'arn:aws:secretsmanager:eu-west-1:123456789012:secret:webhooks/stripe-Ef34Gh',
+] as const;
 
 const VARIANTS = {
   // What `npm run package` checks, plus a customer key and an alarm email.
@@ -60,6 +64,7 @@ const VARIANTS = {
     alarmTopicArn: TOPIC_ARN,
     corsAllowOrigins: 'https://app.example.com',
     temporalTaskQueue: 'default-queue',
+    webhookSecretArns: `${WEBHOOK_ARNS[0]},${WEBHOOK_ARNS[1]}`,
   },
   // A mistake cfn-lint must catch: the secret's name where its ARN belongs.
   secretName: { temporalAddress: 'temporal.internal:7233', temporalSecretArn: 'temporal-prod' },
@@ -473,13 +478,33 @@ describe('serverless package', () => {
 
     it('has no kms:Decrypt without a customer key, and no secret permission without a secret', () => {
       assert.deepEqual(
-        secretStatements(deployed.fifoJwt).map(([, statement]) => actionsOf(statement)),
+        secretStatements(deployed.fifoJwt)
+          .filter(([id]) => id === 'TemporalSecretReadPolicy')
+          .map(([, statement]) => actionsOf(statement)),
         [['secretsmanager:GetSecretValue']],
       );
       assert.deepEqual(secretStatements(deployed.minimal), []);
       for (const role of Object.values(ROLES)) {
         assert.equal(propertiesOf(deployed.minimal, role).ManagedPolicyArns, undefined);
       }
+    });
+    it('lets only the http function read the webhook secrets, when some are named', () => {
+      assert.deepEqual(
+        secretStatements(deployed.fifoJwt)
+          .filter(([id]) => id !== 'TemporalSecretReadPolicy')
+          .map(([id, statement]) => [id, actionsOf(statement), statement.Resource]),
+        [
+          [
+            'HttpFunctionRole',
+            ['secretsmanager:GetSecretValue'],
+            { 'Fn::Split': [',', WEBHOOK_ARNS.join(',')] },
+          ],
+        ],
+      );
+      assert.equal(
+        secretStatements(deployed.example).some(([id]) => id !== 'TemporalSecretReadPolicy'),
+        false,
+      );
     });
   });
 
