@@ -11,6 +11,8 @@ import type { StartRequest } from '#lib/normalize/types.ts';
 
 const TRANSIENT = new Set<number>([status.UNAVAILABLE, status.RESOURCE_EXHAUSTED, status.ABORTED]);
 const REJECTED = new Set<number>([status.INVALID_ARGUMENT, status.FAILED_PRECONDITION, status.OUT_OF_RANGE]);
+/** Credentials refused even after a fresh read of the secret: a deployment to fix, and a retry may meet the fix. */
+const REFUSED = new Set<number>([status.UNAUTHENTICATED, status.PERMISSION_DENIED]);
 
 /** The gRPC error itself, or the one the SDK wrapped in its own ServiceError. */
 const grpcErrorOf = (error: unknown) => {
@@ -38,6 +40,10 @@ export const fromTemporalError = (
     }
     if (TRANSIENT.has(grpc.code)) {
       return new TemporalUnavailableError(`Temporal is unavailable (${id})`, { cause: error });
+    }
+    if (REFUSED.has(grpc.code)) {
+      // The same answer as a connect the server refuses at cold start: 503, retried.
+      return new TemporalUnavailableError(`Temporal refused the credentials (${id})`, { cause: error });
     }
     if (REJECTED.has(grpc.code)) {
       return new StartRejectedError(`Temporal rejected the call for ${id}: ${grpc.details}`, {

@@ -154,8 +154,8 @@ describe('Temporal credentials from Secrets Manager, against moto and an authent
     const { response, workflowId } = await order();
     const thrown = await invoke(eventbridge, eventBridgeEvent({ orderId: uid() }));
 
-    assert.equal(response.statusCode, 500);
-    assert.equal(thrown.error instanceof Error && thrown.error.name, 'StartFailedError');
+    assert.equal(response.statusCode, 503, 'as when the server refuses the connect at cold start');
+    assert.equal(thrown.error instanceof Error && thrown.error.name, 'TemporalUnavailableError');
     assert.equal((await reads()) - readsBefore, 2, 'one forced read per invocation');
     await assert.rejects(exists(workflowId), /not found/i);
   });

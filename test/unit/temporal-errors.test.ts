@@ -39,7 +39,8 @@ describe('fromTemporalError', () => {
       [status.CANCELLED, DeadlineExceededError, false],
       [status.INVALID_ARGUMENT, StartRejectedError, true],
       [status.INTERNAL, StartFailedError, false],
-      [status.PERMISSION_DENIED, StartFailedError, false],
+      [status.PERMISSION_DENIED, TemporalUnavailableError, false],
+      [status.UNAUTHENTICATED, TemporalUnavailableError, false],
     ];
     for (const [code, expected, permanent] of cases) {
       const error = fromTemporalError(grpcError(code), request);
