@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -18,7 +18,8 @@ const FUNCTIONS = ['http', 'sqs', 'eventbridge'] as const;
 const invokeBundle = async (name: string, event: unknown): Promise<unknown> => {
   const dir = await mkdtemp(join(tmpdir(), `bundle-${name}-`));
   try {
-    await copyFile(new URL(`../../dist/${name}/index.mjs`, import.meta.url), join(dir, 'index.mjs'));
+    // The whole folder: chunks that index.mjs imports lazily live beside it.
+    await cp(new URL(`../../dist/${name}`, import.meta.url), dir, { recursive: true });
     const script = `
       const { handler } = await import('./index.mjs');
       if (typeof handler !== 'function') throw new Error('no handler export');
