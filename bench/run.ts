@@ -114,7 +114,23 @@ interface Check {
   readonly gap?: string;
 }
 
+const COMPARE = {
+  '≤': (value: number, limit: number) => value <= limit,
+  '<': (value: number, limit: number) => value < limit,
+  '≥': (value: number, limit: number) => value >= limit,
+  '=': (value: number, limit: number) => value === limit,
+};
+
+/** A target: `value` against `limit`, shown as for example `≤ 0.50×`. */
+const check = (
+  metric: string,
+  value: number,
+  [op, limit, shown]: [keyof typeof COMPARE, number, string],
+  gap?: string,
+): Check => ({ metric, value, target: `${op} ${shown}`, met: COMPARE[op](value, limit), gap });
+
 const GAPS = {
+  throughput: 'batches of 10 wait for their slowest start before the next batch begins; raw calls never wait',
   coldInit:
     'what is left is the Temporal client itself, which the handler loads at init as the baseline does: ' +
     "Node's http2/tls, grpc-js, protobufjs turning the kept descriptor into reflection objects, " +
@@ -225,32 +241,36 @@ const report = (results: Results) => {
   const { bundles, baselineBytes, cold, first, warm, memory, connections, batch } = results;
   const rows: string[][] = [];
   const checks: Check[] = [];
-  const row = (metric: string, project: string, reference: string, value: number | string, check?: Check) => {
+  const row = (metric: string, project: string, reference: string, value: number | string, goal?: Check) => {
     rows.push([
       metric,
       project,
       reference,
       String(value),
-      check?.target ?? '',
-      check ? (check.met ? 'yes' : 'NO') : '',
+      goal?.target ?? '',
+      goal ? (goal.met ? 'yes' : 'NO') : '',
     ]);
-    if (check) checks.push(check);
+    if (goal) checks.push(goal);
+  };
+  /** A row comparing `value` with `reference`, and their ratio, which `goal` may check. */
+  const versus = (
+    metric: string,
+    [value, reference]: [number, number],
+    format: (value: number) => string,
+    goal?: (ratio: number) => Check,
+  ) => {
+    const r = ratio(value, reference);
+    row(metric, format(value), format(reference), r, goal?.(r));
+    return r;
   };
   const summary: Record<string, unknown> = {};
 
   for (const { name, bytes } of bundles) {
-    const check = {
-      metric: `bundle ${name}`,
-      value: bytes,
-      target: `≤ ${BUDGET_BYTES / MB} MB`,
-      met: bytes <= BUDGET_BYTES,
-    };
-    row(
+    versus(
       `bundle size, ${name}`,
-      `${(bytes / MB).toFixed(2)} MB`,
-      `${(baselineBytes / MB).toFixed(2)} MB`,
-      ratio(bytes, baselineBytes),
-      check,
+      [bytes, baselineBytes],
+      (value) => `${(value / MB).toFixed(2)} MB`,
+      () => check(`bundle ${name}`, bytes, ['≤', BUDGET_BYTES, `${BUDGET_BYTES / MB} MB`]),
     );
   }
   summary.sizes = { baseline: baselineBytes, ...Object.fromEntries(bundles.map((b) => [b.name, b.bytes])) };
@@ -260,15 +280,9 @@ const report = (results: Results) => {
   for (const name of FUNCTIONS) {
     const samples = cold[name] ?? [];
     const value = median(samples.map((s) => s.importMs));
-    const r = ratio(value, coldBaseline);
-    const check = {
-      metric: `cold init ${name}`,
-      value: r,
-      target: '≤ 0.50×',
-      met: r <= 0.5,
-      gap: GAPS.coldInit,
-    };
-    row(`cold init, ${name} (import)`, ms(value), ms(coldBaseline), r, check);
+    const r = versus(`cold init, ${name} (import)`, [value, coldBaseline], ms, (rate) =>
+      check(`cold init ${name}`, rate, ['≤', 0.5, '0.50×'], GAPS.coldInit),
+    );
     (summary.coldInit as Record<string, unknown>)[name] = {
       importMs: round1(value),
       readyMs: round1(median(samples.map((s) => s.readyMs))),
@@ -278,12 +292,7 @@ const report = (results: Results) => {
   }
   const baselineReady = median((cold.baseline ?? []).map((s) => s.readyMs));
   const httpReady = median((cold.http ?? []).map((s) => s.readyMs));
-  row(
-    '  process start to handler ready, http',
-    ms(httpReady),
-    ms(baselineReady),
-    ratio(httpReady, baselineReady),
-  );
+  versus('  process start to handler ready, http', [httpReady, baselineReady], ms);
   (summary.coldInit as Record<string, unknown>).baseline = {
     importMs: round1(coldBaseline),
     readyMs: round1(baselineReady),
@@ -301,14 +310,7 @@ const report = (results: Results) => {
       invokeMs: round1(median(samples.map((s) => s.invokeMs ?? 0))),
     };
     (summary.firstInvocation as Record<string, unknown>)[name] = entry;
-    if (name !== 'baseline') {
-      row(
-        `cold first invocation, ${name}`,
-        ms(entry.totalMs),
-        ms(firstBaseline),
-        ratio(entry.totalMs, firstBaseline),
-      );
-    }
+    if (name !== 'baseline') versus(`cold first invocation, ${name}`, [entry.totalMs, firstBaseline], ms);
   }
 
   const [p50, p99, rawP50, rawP99] = [
@@ -318,50 +320,32 @@ const report = (results: Results) => {
     percentile(warm.rawMs, 99),
   ];
   const [cpu, rawCpu] = [median(warm.handlerCpuMs), median(warm.rawCpuMs)];
-  row('warm start p50, http', ms(p50), ms(rawP50), ratio(p50, rawP50), {
-    metric: 'warm p50',
-    value: ratio(p50, rawP50),
-    target: '≤ 1.10×',
-    met: ratio(p50, rawP50) <= 1.1,
-    gap:
-      `a warm start through the handler costs ${ms(cpu - rawCpu, 2)} more CPU than a raw start ` +
-      '(middy, the Powertools logger with its INFO line per start, routing and templates), ' +
-      `${ms(p50 - rawP50, 2)} more at the median`,
-  });
-  row('warm start p99, http', ms(p99), ms(rawP99), ratio(p99, rawP99));
-  row('  CPU time per warm start, median', ms(cpu, 2), ms(rawCpu, 2), ratio(cpu, rawCpu));
-  row(`TCP connections over ${COUNT} invocations`, String(connections), '', '', {
-    metric: 'connections',
-    value: connections,
-    target: '= 1',
-    met: connections === 1,
-  });
+  const warmGap =
+    `a warm start through the handler costs ${ms(cpu - rawCpu, 2)} more CPU than a raw start ` +
+    '(middy, the Powertools logger with its INFO line per start, routing and templates), ' +
+    `${ms(p50 - rawP50, 2)} more at the median`;
+  versus('warm start p50, http', [p50, rawP50], ms, (r) =>
+    check('warm p50', r, ['≤', 1.1, '1.10×'], warmGap),
+  );
+  versus('warm start p99, http', [p99, rawP99], ms);
+  versus('  CPU time per warm start, median', [cpu, rawCpu], (value) => ms(value, 2));
+  const connectionsCheck = check('connections', connections, ['=', 1, '1']);
+  row(`TCP connections over ${COUNT} invocations`, String(connections), '', '', connectionsCheck);
 
   const [single, ten] = [median(batch.singleMs), median(batch.tenMs)];
   const [rawSingle, rawTen] = [median(batch.rawSingleMs), median(batch.rawTenMs)];
-  row('SQS batch of 10 vs batch of 1', ms(ten), ms(single), ratio(ten, single), {
-    metric: 'batch of 10',
-    value: ratio(ten, single),
-    target: '≤ 2.00×',
-    met: ratio(ten, single) <= 2,
-    gap:
-      'the server, not the handler: the dev server persists starts one at a time (SQLite), so 10 raw ' +
-      `client starts at once also take ${ratio(rawTen, rawSingle)}× one; the handler's 10 run concurrently`,
-  });
-  row('  raw client: 10 starts at once vs 1', ms(rawTen), ms(rawSingle), ratio(rawTen, rawSingle));
-  const throughput = ratio(batch.handlerStartsPerSecond, batch.rawStartsPerSecond);
-  row(
+  const batchGap =
+    'the server, not the handler: the dev server persists starts one at a time (SQLite), so 10 raw ' +
+    `client starts at once also take ${ratio(rawTen, rawSingle)}× one; the handler's 10 run concurrently`;
+  versus('SQS batch of 10 vs batch of 1', [ten, single], ms, (r) =>
+    check('batch of 10', r, ['≤', 2, '2.00×'], batchGap),
+  );
+  versus('  raw client: 10 starts at once vs 1', [rawTen, rawSingle], ms);
+  versus(
     `batch throughput, concurrency ${batch.concurrency}`,
-    `${batch.handlerStartsPerSecond.toFixed(0)}/s`,
-    `${batch.rawStartsPerSecond.toFixed(0)}/s`,
-    throughput,
-    {
-      metric: 'batch throughput',
-      value: throughput,
-      target: '≥ 0.90×',
-      met: throughput >= 0.9,
-      gap: 'batches of 10 wait for their slowest start before the next batch begins; raw calls never wait',
-    },
+    [batch.handlerStartsPerSecond, batch.rawStartsPerSecond],
+    (value) => `${value.toFixed(0)}/s`,
+    (r) => check('batch throughput', r, ['≥', 0.9, '0.90×'], GAPS.throughput),
   );
 
   const growthOf = (samples: MemorySamples, key: 'rss' | 'liveHeap' | 'newSpace') =>
@@ -370,16 +354,12 @@ const report = (results: Results) => {
   const [growth, baselineGrowth] = [growthOf(memory.project, 'rss'), growthOf(memory.baseline, 'rss')];
   const [live, baselineLive] = [growthOf(memory.project, 'liveHeap'), growthOf(memory.baseline, 'liveHeap')];
   const youngGrowth = growthOf(memory.project, 'newSpace');
-  row(`RSS growth, 10 → ${COUNT} invocations`, mb(growth), mb(baselineGrowth), '', {
-    metric: 'rss growth',
-    value: round1(growth),
-    target: '< 10 MB',
-    met: growth < 10,
-    gap:
-      `RSS grew ${mb(growth)}, the baseline's ${mb(baselineGrowth)}: V8 grows its young generation as it ` +
-      `allocates (${mb(youngGrowth)} here) and collects old garbage late; the live heap after a full ` +
-      `collection grew ${mb(live)} (baseline ${mb(baselineLive)}), so nothing is retained per invocation`,
-  });
+  const memoryGap =
+    `RSS grew ${mb(growth)}, the baseline's ${mb(baselineGrowth)}: V8 grows its young generation as it ` +
+    `allocates (${mb(youngGrowth)} here) and collects old garbage late; the live heap after a full ` +
+    `collection grew ${mb(live)} (baseline ${mb(baselineLive)})`;
+  const memoryCheck = check('rss growth', round1(growth), ['<', 10, '10 MB'], memoryGap);
+  row(`RSS growth, 10 → ${COUNT} invocations`, mb(growth), mb(baselineGrowth), '', memoryCheck);
   row('  live heap growth after full GC', mb(live), mb(baselineLive), '');
 
   const header = ['metric', 'project', 'reference', 'ratio', 'target', 'met'];
