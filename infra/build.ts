@@ -1,5 +1,6 @@
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { type BuildOptions, build, type Metafile } from 'esbuild';
+import { compileModulesEagerly } from './eagerModules.ts';
 import { clientOnlyGrpc, type ProtoSummary, singleProtobufjs, trimmedTemporalProto } from './plugins.ts';
 
 /**
@@ -101,7 +102,7 @@ export const coldStartProblems = (bundle: Bundle): string[] => {
 
 /**
  * Builds one entry point into `outdir`/index.mjs, with its meta.json beside it and proto.json, what it
- * kept of Temporal's protobuf descriptor.
+ * kept of Temporal's protobuf descriptor; then marks its module factories for eager compilation.
  */
 export const bundle = async (name: string, entryPoint: string, outdir: string): Promise<Bundle> => {
   await mkdir(outdir, { recursive: true });
@@ -114,11 +115,16 @@ export const bundle = async (name: string, entryPoint: string, outdir: string): 
   });
   await writeFile(`${outdir}/meta.json`, JSON.stringify(metafile));
   await writeFile(`${outdir}/proto.json`, `${JSON.stringify(proto, null, 2)}\n`);
+  const outputs = Object.keys(metafile.outputs).filter((out) => out.endsWith('.mjs'));
+  for (const out of outputs) await compileModulesEagerly(out);
   const file = `${outdir}/index.mjs`;
-  const size = (files: string[]) => files.reduce((sum, out) => sum + (metafile.outputs[out]?.bytes ?? 0), 0);
+  const size = async (files: string[]) => {
+    const sizes = await Promise.all(files.map(async (out) => (await stat(out)).size));
+    return sizes.reduce((sum, bytes) => sum + bytes, 0);
+  };
   const loaded = coldStartOutputs(metafile, file);
-  const lazy = Object.keys(metafile.outputs).filter((out) => out.endsWith('.mjs') && !loaded.includes(out));
-  return { name, file, bytes: size(loaded), lazyBytes: size(lazy), metafile, proto };
+  const lazy = outputs.filter((out) => !loaded.includes(out));
+  return { name, file, bytes: await size(loaded), lazyBytes: await size(lazy), metafile, proto };
 };
 
 const formatBytes = (bytes: number): string => `${(bytes / 1_000_000).toFixed(2)} MB`;
