@@ -54,7 +54,7 @@ export const bundleOptions = (
   mainFields: ['module', 'main'],
   banner: { js: REQUIRE_SHIM },
   logLevel: 'warning',
-  plugins: [trimmedTemporalProto(onTrim), singleProtobufjs(), clientOnlyGrpc()],
+  plugins: [trimmedTemporalProto({ onTrim }), singleProtobufjs(), clientOnlyGrpc()],
 });
 
 export interface Bundle {

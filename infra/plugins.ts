@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, sep } from 'node:path';
 import { type BuildOptions, build, type Plugin } from 'esbuild';
-import { descriptorModulePath, readDescriptor, trimDescriptor } from './protoDescriptor.ts';
+import { descriptorModulePath, type RpcFilter, readDescriptor, trimDescriptor } from './protoDescriptor.ts';
 
 /** What a bundle kept of the descriptor, written beside it as proto.json. */
 export interface ProtoSummary {
@@ -56,15 +56,24 @@ const bundledSources = async (options: BuildOptions, self: string): Promise<stri
  * it compiles and runs the equivalent object literal (https://v8.dev/blog/cost-of-javascript-2019#json).
  * The module keeps the original's contract: the same protobufjs root, registered under the same name.
  */
-export const trimmedTemporalProto = (onTrim?: (summary: ProtoSummary) => void): Plugin => ({
+export const trimmedTemporalProto = (
+  options: {
+    onTrim?: (summary: ProtoSummary) => void;
+    /** Which RPCs to keep instead of those named in the bundle (the bench compares cuts with it). */
+    keepRpc?: RpcFilter;
+  } = {},
+): Plugin => ({
   name: 'trimmed-temporal-proto',
   setup(pass) {
     const path = descriptorModulePath();
     let contents = '';
     pass.onStart(async () => {
-      const sources = await bundledSources(pass.initialOptions, 'trimmed-temporal-proto');
-      const named = (rpc: string) => sources.some((source) => new RegExp(`\\b${rpc}\\b`).test(source));
-      const { descriptor, rpcs, kept, total } = trimDescriptor(readDescriptor(path), named);
+      let keepRpc = options.keepRpc;
+      if (keepRpc === undefined) {
+        const sources = await bundledSources(pass.initialOptions, 'trimmed-temporal-proto');
+        keepRpc = (rpc: string) => sources.some((source) => new RegExp(`\\b${rpc}\\b`).test(source));
+      }
+      const { descriptor, rpcs, kept, total } = trimDescriptor(readDescriptor(path), keepRpc);
       const json = JSON.stringify(descriptor);
       contents = [
         '"use strict";',
@@ -74,7 +83,7 @@ export const trimmedTemporalProto = (onTrim?: (summary: ProtoSummary) => void): 
         'module.exports = $root;',
       ].join('\n');
       const sha256 = createHash('sha256').update(json).digest('hex');
-      onTrim?.({ rpcs, kept, total, bytes: Buffer.byteLength(json), sha256 });
+      options.onTrim?.({ rpcs, kept, total, bytes: Buffer.byteLength(json), sha256 });
     });
     pass.onLoad({ filter: DESCRIPTOR_MODULE }, (args) =>
       args.path === path ? { contents, loader: 'js', resolveDir: dirname(path) } : undefined,
