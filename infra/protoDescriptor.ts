@@ -9,10 +9,11 @@ import type * as Protobuf from 'protobufjs';
  *
  * The package ships every Temporal protobuf definition as one JSON descriptor, a 1.4 MB object literal
  * in `protos/json-module.js` that protobufjs turns into reflection objects when the client is imported.
- * A client needs a fraction of it: the services it constructs and the messages their RPCs carry. The
- * rest (Core SDK's worker protocol, the Cloud ops API, protoc plugin options) costs bundle size and
- * cold-start time. This module keeps what is reachable from the services and names the client uses,
- * drops the rest, and checks that every kept message encodes exactly as before.
+ * A client needs a fraction of it: the services it constructs, the RPCs its code calls and the
+ * messages those carry. The rest (Core SDK's worker protocol, the Cloud ops API, a worker's RPCs,
+ * protoc plugin annotations) costs bundle size and cold-start time. This module keeps the services,
+ * with the RPCs a filter accepts, everything they reference and the types the client reads by name;
+ * drops the rest; and checks that every kept message encodes exactly as before.
  */
 
 /** A node of protobufjs's JSON descriptor format (`Root#addJSON`). */
