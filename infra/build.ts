@@ -1,40 +1,151 @@
-import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { build } from 'esbuild';
+import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { type BuildOptions, build, type Metafile } from 'esbuild';
+import { compileModulesEagerly } from './eagerModules.ts';
+import { clientOnlyGrpc, type ProtoSummary, singleProtobufjs, trimmedTemporalProto } from './plugins.ts';
 import { zipFunctions } from './zip.ts';
 
 /**
  * Bundles each function into dist/<name>/index.mjs: ESM, minified, self-contained, with a source map
- * and an esbuild metafile (dist/<name>/meta.json, for https://esbuild.github.io/analyze/).
+ * and an esbuild metafile (dist/<name>/meta.json, for https://esbuild.github.io/analyze/). Modules
+ * imported with `await import()` go to dist/<name>/chunks/ and load only when that code runs. The
+ * build fails when what a cold start loads is over its size budget or includes a package it must
+ * never load.
  */
 export const FUNCTIONS = ['http', 'sqs', 'eventbridge'] as const;
 
-// grpc-js and protobufjs are CommonJS and call require() for Node built-ins; ESM output needs one.
-const requireShim =
+/** Bytes a function's cold start may load: index.mjs and the chunks it imports statically (1.0 MB). */
+export const BUDGET_BYTES = 1_000_000;
+
+/**
+ * Packages a cold start must never load: worker-side Temporal packages, and the AWS SDK, which only
+ * an execution environment with a secret to read needs (it is imported lazily, into a chunk of its own).
+ */
+export const NEVER_AT_COLD_START = [
+  '@temporalio/worker',
+  '@temporalio/core-bridge',
+  '@temporalio/workflow',
+  '@swc/core',
+  '@aws-sdk/',
+] as const;
+
+/** grpc-js and protobufjs are CommonJS and call require() for Node built-ins; ESM output needs one. */
+export const REQUIRE_SHIM =
   "import { createRequire as __createRequire } from 'node:module';const require = __createRequire(import.meta.url);";
 
-await rm('dist', { recursive: true, force: true });
-for (const name of FUNCTIONS) {
-  const outdir = `dist/${name}`;
-  await mkdir(outdir, { recursive: true });
-  const result = await build({
-    entryPoints: [`functions/${name}.ts`],
-    outfile: `${outdir}/index.mjs`,
-    bundle: true,
-    platform: 'node',
-    target: 'node24',
-    format: 'esm',
-    minify: true,
-    sourcemap: true,
-    metafile: true,
-    legalComments: 'none',
-    mainFields: ['module', 'main'],
-    banner: { js: requireShim },
-    logLevel: 'warning',
-  });
-  await writeFile(`${outdir}/meta.json`, JSON.stringify(result.metafile));
-  const output = result.metafile.outputs[`${outdir}/index.mjs`];
-  console.log(`${outdir}/index.mjs  ${((output?.bytes ?? 0) / 1024).toFixed(0)} KiB`);
+/** The esbuild options every function is built with; tests bundle their own entry points with them. */
+export const bundleOptions = (
+  entryPoint: string,
+  outdir: string,
+  onTrim?: (summary: ProtoSummary) => void,
+): BuildOptions => ({
+  entryPoints: [entryPoint],
+  outdir,
+  entryNames: 'index',
+  chunkNames: 'chunks/[name]-[hash]',
+  outExtension: { '.js': '.mjs' },
+  splitting: true,
+  bundle: true,
+  platform: 'node',
+  target: 'node24',
+  format: 'esm',
+  minify: true,
+  sourcemap: true,
+  metafile: true,
+  legalComments: 'none',
+  mainFields: ['module', 'main'],
+  banner: { js: REQUIRE_SHIM },
+  logLevel: 'warning',
+  plugins: [trimmedTemporalProto({ onTrim }), singleProtobufjs(), clientOnlyGrpc()],
+});
+
+export interface Bundle {
+  readonly name: string;
+  /** The entry file, `<outdir>/index.mjs`. */
+  readonly file: string;
+  /** Bytes a cold start loads: the entry file and the chunks it imports statically. */
+  readonly bytes: number;
+  /** Bytes of the chunks loaded only by `await import()`. */
+  readonly lazyBytes: number;
+  readonly metafile: Metafile;
+  readonly proto: ProtoSummary | undefined;
 }
 
-// The deployment packages serverless.yml deploys (infra/zip.ts).
-await zipFunctions(FUNCTIONS);
+/** The output files a cold start loads: `entry` and every chunk it imports statically. */
+export const coldStartOutputs = (metafile: Metafile, entry: string): string[] => {
+  const loaded = new Set<string>();
+  const visit = (file: string) => {
+    if (loaded.has(file)) return;
+    loaded.add(file);
+    for (const { path, kind } of metafile.outputs[file]?.imports ?? []) {
+      if (kind === 'import-statement' && metafile.outputs[path]) visit(path);
+    }
+  };
+  visit(entry);
+  return [...loaded];
+};
+
+/** Why a bundle fails the build: over budget, or a package a cold start must never load. */
+export const coldStartProblems = (bundle: Bundle): string[] => {
+  const problems: string[] = [];
+  if (bundle.bytes > BUDGET_BYTES) {
+    problems.push(
+      `${bundle.file}: a cold start loads ${bundle.bytes} bytes, over the ${BUDGET_BYTES} budget`,
+    );
+  }
+  for (const output of coldStartOutputs(bundle.metafile, bundle.file)) {
+    for (const input of Object.keys(bundle.metafile.outputs[output]?.inputs ?? {})) {
+      const banned = NEVER_AT_COLD_START.find((name) => input.includes(`node_modules/${name}`));
+      if (banned) problems.push(`${bundle.file}: a cold start loads ${input}`);
+    }
+  }
+  return problems;
+};
+
+/**
+ * Builds one entry point into `outdir`/index.mjs, with its meta.json beside it and proto.json, what it
+ * kept of Temporal's protobuf descriptor; then marks its module factories for eager compilation.
+ */
+export const bundle = async (name: string, entryPoint: string, outdir: string): Promise<Bundle> => {
+  await mkdir(outdir, { recursive: true });
+  let proto: ProtoSummary | undefined;
+  const { metafile } = await build({
+    ...bundleOptions(entryPoint, outdir, (summary) => {
+      proto = summary;
+    }),
+    metafile: true,
+  });
+  await writeFile(`${outdir}/meta.json`, JSON.stringify(metafile));
+  await writeFile(`${outdir}/proto.json`, `${JSON.stringify(proto, null, 2)}\n`);
+  const outputs = Object.keys(metafile.outputs).filter((out) => out.endsWith('.mjs'));
+  for (const out of outputs) await compileModulesEagerly(out);
+  const file = `${outdir}/index.mjs`;
+  const size = async (files: string[]) => {
+    const sizes = await Promise.all(files.map(async (out) => (await stat(out)).size));
+    return sizes.reduce((sum, bytes) => sum + bytes, 0);
+  };
+  const loaded = coldStartOutputs(metafile, file);
+  const lazy = outputs.filter((out) => !loaded.includes(out));
+  return { name, file, bytes: await size(loaded), lazyBytes: await size(lazy), metafile, proto };
+};
+
+const formatBytes = (bytes: number): string => `${(bytes / 1_000_000).toFixed(2)} MB`;
+
+/** Builds every function into dist/, prints the sizes, and throws when one fails its checks. */
+export const buildAll = async (): Promise<Bundle[]> => {
+  await rm('dist', { recursive: true, force: true });
+  const bundles: Bundle[] = [];
+  for (const name of FUNCTIONS) bundles.push(await bundle(name, `functions/${name}.ts`, `dist/${name}`));
+  for (const { file, bytes, lazyBytes } of bundles) {
+    const lazy = lazyBytes > 0 ? `, ${formatBytes(lazyBytes)} loaded lazily` : '';
+    console.log(`${file}  ${formatBytes(bytes)} at cold start (budget ${formatBytes(BUDGET_BYTES)})${lazy}`);
+  }
+  const problems = bundles.flatMap(coldStartProblems);
+  if (problems.length > 0) {
+    throw new Error(`${problems.join('\n')}\n(see meta.json in https://esbuild.github.io/analyze/)`);
+  }
+  // The deployment packages serverless.yml deploys (infra/zip.ts).
+  await zipFunctions(FUNCTIONS);
+  return bundles;
+};
+
+if (import.meta.main) await buildAll();

@@ -1,9 +1,10 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { zipSync } from 'fflate';
 
 /**
  * Lambda deployment packages: dist/<name>.zip holds the function's bundle as index.mjs at its root, so
- * the handler is `index.handler`. serverless.yml deploys these zips as they are (`package.artifact`), and
+ * the handler is `index.handler`, and the chunks it imports lazily (chunks/*.mjs, such as the AWS SDK
+ * for a secret) beside it. serverless.yml deploys these zips as they are (`package.artifact`), and
  * CDK, SAM or Terraform can deploy the same files.
  *
  * The zips are deterministic: a fixed timestamp and fixed Unix permissions (readable by Lambda's runtime
@@ -21,18 +22,37 @@ const FIXED_TIME = new Date(1980, 0, 1);
 const UNIX = 3;
 const REGULAR_FILE_0644 = 0o100644 << 16;
 
-/** Zips one bundle into the bytes of a Lambda deployment package. */
-export const lambdaZip = (bundle: Uint8Array): Uint8Array =>
+/** Zips a bundle's files (path in the package → bytes) into a Lambda deployment package, in path order. */
+export const lambdaZip = (files: Readonly<Record<string, Uint8Array>>): Uint8Array =>
   zipSync(
-    { 'index.mjs': [bundle, { level: 9, mtime: FIXED_TIME, os: UNIX, attrs: REGULAR_FILE_0644 }] },
+    Object.fromEntries(
+      Object.keys(files)
+        .sort()
+        .map((path) => [
+          path,
+          [files[path] as Uint8Array, { level: 9, mtime: FIXED_TIME, os: UNIX, attrs: REGULAR_FILE_0644 }],
+        ]),
+    ),
     { level: 9 },
   );
 
-/** Writes dist/<name>.zip for each function built into dist/<name>/index.mjs; returns their sizes in bytes. */
+/** The files of dist/<name>/ a function runs from: index.mjs and its chunks; no maps, no build reports. */
+const packageFiles = async (name: string): Promise<Record<string, Uint8Array>> => {
+  const chunks = await readdir(`dist/${name}/chunks`).catch(() => [] as string[]);
+  const paths = [
+    'index.mjs',
+    ...chunks.filter((file) => file.endsWith('.mjs')).map((file) => `chunks/${file}`),
+  ];
+  return Object.fromEntries(
+    await Promise.all(paths.map(async (path) => [path, await readFile(`dist/${name}/${path}`)] as const)),
+  );
+};
+
+/** Writes dist/<name>.zip for each function built into dist/<name>/; returns their sizes in bytes. */
 export const zipFunctions = async (names: readonly string[]): Promise<Record<string, number>> => {
   const sizes: Record<string, number> = {};
   for (const name of names) {
-    const zip = lambdaZip(await readFile(`dist/${name}/index.mjs`));
+    const zip = lambdaZip(await packageFiles(name));
     await writeFile(`dist/${name}.zip`, zip);
     sizes[name] = zip.byteLength;
     console.log(`dist/${name}.zip  ${(zip.byteLength / 1024).toFixed(0)} KiB`);

@@ -1,11 +1,15 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
+import { unzipSync } from 'fflate';
 import { fixture, uid } from '../helpers/events.ts';
+import { startGrpcProxy } from '../helpers/grpcProxy.ts';
+import { startMoto } from '../helpers/moto.ts';
 import { type Stack, startStack } from '../helpers/stack.ts';
 
 const run = promisify(execFile);
@@ -15,10 +19,25 @@ const FUNCTIONS = ['http', 'sqs', 'eventbridge'] as const;
  * Imports a built bundle in a fresh Node process, from a folder with no node_modules anywhere
  * above it, and invokes its handler with one event. `npm test` builds the bundles first.
  */
-const invokeBundle = async (name: string, event: unknown): Promise<unknown> => {
+const invokeBundle = async (
+  name: string,
+  event: unknown,
+  env: Record<string, string> = {},
+  from: 'folder' | 'zip' = 'folder',
+): Promise<unknown> => {
   const dir = await mkdtemp(join(tmpdir(), `bundle-${name}-`));
   try {
-    await copyFile(new URL(`../../dist/${name}/index.mjs`, import.meta.url), join(dir, 'index.mjs'));
+    if (from === 'zip') {
+      // What Lambda unpacks: the deployment package alone.
+      const files = unzipSync(await readFile(new URL(`../../dist/${name}.zip`, import.meta.url)));
+      for (const [path, bytes] of Object.entries(files)) {
+        await mkdir(dirname(join(dir, path)), { recursive: true });
+        await writeFile(join(dir, path), bytes);
+      }
+    } else {
+      // The whole folder: chunks that index.mjs imports lazily live beside it.
+      await cp(new URL(`../../dist/${name}`, import.meta.url), dir, { recursive: true });
+    }
     const script = `
       const { handler } = await import('./index.mjs');
       if (typeof handler !== 'function') throw new Error('no handler export');
@@ -33,6 +52,7 @@ const invokeBundle = async (name: string, event: unknown): Promise<unknown> => {
         PATH: process.env.PATH,
         TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS,
         EVENT: JSON.stringify(event),
+        ...env,
       },
       timeout: 30_000,
     });
@@ -84,5 +104,42 @@ describe('built bundles', () => {
     const response = (await invokeBundle('http', http)) as { statusCode: number; body: string };
     assert.equal(response.statusCode, 404);
     assert.equal(JSON.parse(response.body).type, 'urn:temporal-triggers:problem:no-route');
+  });
+
+  it('reads the credentials secret through the lazily loaded AWS SDK chunk, from the deployment zip', async () => {
+    const moto = await startMoto();
+    const proxy = await startGrpcProxy({ target: stack.address });
+    try {
+      const key = `key-${uid()}`;
+      proxy.requireApiKey(key);
+      await moto.secretsManager.send(
+        new CreateSecretCommand({
+          Name: 'temporal/bundle',
+          SecretString: JSON.stringify({ apiKey: key, address: proxy.address, namespace: 'default' }),
+        }),
+      );
+      const orderId = uid();
+      const event = fixture<Record<string, unknown>>('http/v2-post-order.json');
+      event.body = JSON.stringify({ orderId });
+      const result = await invokeBundle(
+        'http',
+        event,
+        {
+          ...moto.env,
+          TEMPORAL_SECRET_ID: 'temporal/bundle',
+          // Nothing listens here: only the secret's address can work.
+          TEMPORAL_ADDRESS: '127.0.0.1:9',
+          // The proxy speaks plaintext HTTP/2; without this an API key turns TLS on.
+          TEMPORAL_TLS: 'false',
+        },
+        'zip',
+      );
+      assert.equal((result as { statusCode: number }).statusCode, 202);
+      assert.equal((await stack.completed(`order-${orderId}`)).description.type, 'processOrder');
+      assert.equal(await moto.served('secretsmanager.GetSecretValue'), 1);
+    } finally {
+      await proxy.close();
+      await moto.stop();
+    }
   });
 });

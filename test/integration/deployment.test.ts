@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -130,9 +130,16 @@ describe('serverless package', () => {
         assert.match((properties.Code as { S3Key: string }).S3Key, new RegExp(`/${name}\\.zip$`));
         assert.equal(state.service.functions[name]?.package?.artifact, `dist/${name}.zip`);
 
+        // index.mjs and the chunks it loads lazily, as built; no source maps or build reports.
         const zip = unzipSync(await readFile(`dist/${name}.zip`));
-        assert.deepEqual(Object.keys(zip), ['index.mjs']);
-        assert.deepEqual(zip['index.mjs'], new Uint8Array(await readFile(`dist/${name}/index.mjs`)));
+        const chunks = (await readdir(`dist/${name}/chunks`)).filter((file) => file.endsWith('.mjs'));
+        assert.deepEqual(
+          Object.keys(zip).sort(),
+          ['index.mjs', ...chunks.map((file) => `chunks/${file}`)].sort(),
+        );
+        for (const [path, bytes] of Object.entries(zip)) {
+          assert.deepEqual(bytes, new Uint8Array(await readFile(`dist/${name}/${path}`)), path);
+        }
       }
       assert.equal(state.service.plugins, undefined, 'no plugin, bundling or otherwise');
     });

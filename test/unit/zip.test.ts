@@ -4,6 +4,8 @@ import { unzipSync } from 'fflate';
 import { lambdaZip } from '../../infra/zip.ts';
 
 const bundle = new TextEncoder().encode('export const handler = async () => "ok";\n'.repeat(50));
+const chunk = new TextEncoder().encode('export const secret = async () => "lazy";\n'.repeat(20));
+const files = { 'index.mjs': bundle };
 
 /** The external attributes of the first central directory entry (APPNOTE 4.3.12). */
 const centralEntry = (zip: Uint8Array) => {
@@ -21,8 +23,8 @@ const centralEntry = (zip: Uint8Array) => {
 };
 
 describe('lambdaZip', () => {
-  it('holds the bundle alone, as index.mjs at the root, compressed', () => {
-    const zip = lambdaZip(bundle);
+  it('holds the bundle as index.mjs at the root, compressed', () => {
+    const zip = lambdaZip(files);
 
     const entries = unzipSync(zip);
     assert.deepEqual(Object.keys(entries), ['index.mjs']);
@@ -30,13 +32,23 @@ describe('lambdaZip', () => {
     assert.ok(zip.byteLength < bundle.byteLength / 4);
   });
 
-  it('gives the same bytes for the same bundle', () => {
-    assert.deepEqual(lambdaZip(bundle), lambdaZip(bundle));
-    assert.notDeepEqual(lambdaZip(bundle), lambdaZip(bundle.subarray(1)));
+  it('keeps lazily imported chunks at their paths beside index.mjs', () => {
+    const entries = unzipSync(lambdaZip({ 'index.mjs': bundle, 'chunks/secrets-AB12.mjs': chunk }));
+    assert.deepEqual(Object.keys(entries), ['chunks/secrets-AB12.mjs', 'index.mjs']);
+    assert.deepEqual(entries['chunks/secrets-AB12.mjs'], chunk);
+  });
+
+  it('gives the same bytes for the same files, whatever order they come in', () => {
+    assert.deepEqual(lambdaZip(files), lambdaZip(files));
+    assert.notDeepEqual(lambdaZip(files), lambdaZip({ 'index.mjs': bundle.subarray(1) }));
+    assert.deepEqual(
+      lambdaZip({ 'index.mjs': bundle, 'chunks/a.mjs': chunk }),
+      lambdaZip({ 'chunks/a.mjs': chunk, 'index.mjs': bundle }),
+    );
   });
 
   it('marks the file as a Unix file readable by everyone, dated 1980-01-01', () => {
-    const entry = centralEntry(lambdaZip(bundle));
+    const entry = centralEntry(lambdaZip(files));
     assert.equal(entry.madeBy, 3);
     assert.equal(entry.externalAttributes >>> 16, 0o100644);
     assert.equal(entry.dosDate, (0 << 9) | (1 << 5) | 1);
