@@ -8,7 +8,7 @@ import { normalizeEventBridge } from '#lib/normalize/eventbridge.ts';
 import { routes } from '#lib/routes/load.ts';
 import { type StartResult, startWorkflow } from '#lib/start.ts';
 
-const table = routes();
+const table = await routes();
 
 const eventId = (event: unknown, context: Context): string =>
   typeof (event as { id?: unknown })?.id === 'string' ? (event as { id: string }).id : context.awsRequestId;

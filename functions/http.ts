@@ -11,7 +11,7 @@ import { type HttpEvent, toHttpRequest } from '#lib/normalize/http.ts';
 import { routes } from '#lib/routes/load.ts';
 
 // Validated at cold start: a bad routes file fails the deploy's first init, not a request.
-const table = routes();
+const table = await routes();
 const { corsAllowOrigins } = config();
 
 const base = middy<HttpEvent, APIGatewayProxyResultV2>()

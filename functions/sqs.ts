@@ -5,7 +5,7 @@ import { logger } from '#lib/logger.ts';
 import { routes } from '#lib/routes/load.ts';
 import { processSqsBatch } from '#lib/sqsBatch.ts';
 
-const table = routes();
+const table = await routes();
 
 // Failed records are reported as batchItemFailures (ReportBatchItemFailures), even when all of them fail.
 export const handler = middy<SQSEvent, SQSBatchResponse>()

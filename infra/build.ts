@@ -1,5 +1,6 @@
-import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { type BuildOptions, build, type Metafile } from 'esbuild';
+import { compileRoutes } from '../lib/routes/validate.ts';
 import { compileModulesEagerly } from './eagerModules.ts';
 import { clientOnlyGrpc, type ProtoSummary, singleProtobufjs, trimmedTemporalProto } from './plugins.ts';
 import { zipFunctions } from './zip.ts';
@@ -130,8 +131,19 @@ export const bundle = async (name: string, entryPoint: string, outdir: string): 
 
 const formatBytes = (bytes: number): string => `${(bytes / 1_000_000).toFixed(2)} MB`;
 
+/**
+ * Validates the routes file the functions bundle, so that a bad one fails the build; a cold start then
+ * only compiles it, without loading the validator. Its task queue fallback (TEMPORAL_TASK_QUEUE) is a
+ * deployment setting, checked again at cold start, so it is taken as given here.
+ */
+export const checkBundledRoutes = async (path = 'routes.json'): Promise<void> => {
+  const text = await readFile(path, 'utf8');
+  compileRoutes(JSON.parse(text), path, '(TEMPORAL_TASK_QUEUE, checked at cold start)');
+};
+
 /** Builds every function into dist/, prints the sizes, and throws when one fails its checks. */
 export const buildAll = async (): Promise<Bundle[]> => {
+  await checkBundledRoutes();
   await rm('dist', { recursive: true, force: true });
   const bundles: Bundle[] = [];
   for (const name of FUNCTIONS) bundles.push(await bundle(name, `functions/${name}.ts`, `dist/${name}`));

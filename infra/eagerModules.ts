@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { decode, encode } from '@jridgewell/sourcemap-codec';
 import { type Node, parse } from 'acorn';
 
@@ -44,10 +46,53 @@ const commonJsHelpers = (program: AnyNode, code: string): Set<string> => {
   return names;
 };
 
+const parseModule = (code: string): AnyNode =>
+  parse(code, { ecmaVersion: 'latest', sourceType: 'module' }) as unknown as AnyNode;
+
+const nameOf = (node: unknown): string | undefined => {
+  const value = node as { type?: string; name?: unknown; value?: unknown } | undefined;
+  if (value?.type === 'Identifier') return String(value.name);
+  if (value?.type === 'Literal') return String(value.value);
+  return undefined;
+};
+
+/**
+ * The names the `__commonJS` helper goes by in a file that imports it. With code splitting, esbuild
+ * defines its helpers once, in a shared chunk, and each output imports them from there
+ * (`import{c as o}from"./chunks/chunk-X.mjs"`): the helper is found in that chunk, through its exports.
+ */
+const importedCommonJsHelpers = (program: AnyNode, file: string): Set<string> => {
+  const names = new Set<string>();
+  for (const statement of children(program)) {
+    const source = (statement as { source?: { value?: unknown } }).source?.value;
+    if (statement.type !== 'ImportDeclaration' || typeof source !== 'string' || !source.startsWith('.')) {
+      continue;
+    }
+    const chunkCode = readFileSync(join(dirname(file), source), 'utf8');
+    const chunk = parseModule(chunkCode);
+    const locals = commonJsHelpers(chunk, chunkCode);
+    const exported = new Set<string>();
+    for (const declaration of children(chunk)) {
+      if (declaration.type !== 'ExportNamedDeclaration') continue;
+      for (const specifier of (declaration.specifiers as AnyNode[] | undefined) ?? []) {
+        const local = nameOf(specifier.local);
+        const name = nameOf(specifier.exported);
+        if (local !== undefined && name !== undefined && locals.has(local)) exported.add(name);
+      }
+    }
+    for (const specifier of (statement.specifiers as AnyNode[] | undefined) ?? []) {
+      const imported = nameOf(specifier.imported);
+      const local = nameOf(specifier.local);
+      if (imported !== undefined && local !== undefined && exported.has(imported)) names.add(local);
+    }
+  }
+  return names;
+};
+
 /** Where each factory passed to a `__commonJS` helper starts and ends. */
-const factories = (code: string): [number, number][] => {
-  const program = parse(code, { ecmaVersion: 'latest', sourceType: 'module' }) as unknown as AnyNode;
-  const helpers = commonJsHelpers(program, code);
+const factories = (code: string, file: string): [number, number][] => {
+  const program = parseModule(code);
+  const helpers = new Set([...commonJsHelpers(program, code), ...importedCommonJsHelpers(program, file)]);
   const found: [number, number][] = [];
   const stack = [program];
   for (let node = stack.pop(); node !== undefined; node = stack.pop()) {
@@ -95,7 +140,7 @@ const shiftMappings = (mappings: string, code: string, offsets: number[]): strin
 /** Wraps the module factories of `file` (and its source map, `file.map`, when there is one). Returns how many. */
 export const compileModulesEagerly = async (file: string): Promise<number> => {
   const code = await readFile(file, 'utf8');
-  const found = factories(code).sort((a, b) => a[0] - b[0]);
+  const found = factories(code, file).sort((a, b) => a[0] - b[0]);
   if (found.length === 0) return 0;
   let out = '';
   let at = 0;

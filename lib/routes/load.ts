@@ -1,19 +1,10 @@
 import { readFileSync } from 'node:fs';
-import * as z from 'zod/mini';
 import { config } from '#lib/config.ts';
 import { RoutesFileError } from '#lib/errors.ts';
 import bundledRoutes from '../../routes.json' with { type: 'json' };
-import {
-  type HttpMethod,
-  type IdConflictPolicy,
-  type IdReusePolicy,
-  type Route,
-  type RoutesFile,
-  RoutesFileSchema,
-  TRIGGERS,
-  type TriggerKind,
-} from './schema.ts';
+import type { HttpMethod, IdConflictPolicy, IdReusePolicy, Route, RoutesFile } from './schema.ts';
 import { templatePaths } from './template.ts';
+import { TRIGGERS, type TriggerKind } from './triggers.ts';
 
 /** A workflow type from the allow-list, with every default filled in. */
 export interface AllowedWorkflow {
@@ -114,13 +105,12 @@ const problemsOf = (file: RoutesFile, taskQueue: string | undefined): string[] =
   return problems;
 };
 
-/** Validates a parsed routes file and prepares it for matching. Throws a RoutesFileError listing every problem. */
-export const compileRoutes = (raw: unknown, origin: string, taskQueue: string | undefined): Routes => {
-  const parsed = RoutesFileSchema.safeParse(raw);
-  if (!parsed.success) {
-    throw new RoutesFileError(`Invalid routes file ${origin}:\n${z.prettifyError(parsed.error)}`);
-  }
-  const file = parsed.data;
+/**
+ * Prepares a routes file whose shape is already valid (see validate.ts) for matching, after the checks
+ * that span routes: names, the allow-list, template roots, path parameters. Throws a RoutesFileError
+ * listing every problem.
+ */
+export const compile = (file: RoutesFile, origin: string, taskQueue: string | undefined): Routes => {
   const problems = problemsOf(file, taskQueue);
   if (problems.length > 0) {
     throw new RoutesFileError(`Invalid routes file ${origin}:\n${problems.map((p) => `✖ ${p}`).join('\n')}`);
@@ -164,19 +154,30 @@ const readRoutesFile = (path: string): unknown => {
   }
 };
 
-let cached: Routes | undefined;
+/** The schema's one default, for the bundled file, which reaches a cold start without the validator. */
+const withDefaults = (file: unknown): RoutesFile =>
+  ({ routes: [], ...(file as Partial<RoutesFile>) }) as RoutesFile;
+
+let cached: Promise<Routes> | undefined;
 
 /**
- * The routes in force: the file named by ROUTES_FILE, or the routes.json bundled at build time.
- * Call it at module scope so that a bad file fails the cold start, not the first event.
+ * The routes in force: the file named by ROUTES_FILE, or the routes.json bundled at build time. Await
+ * it at module scope, so that a bad file fails the cold start, not the first event.
+ *
+ * The bundled file was validated when it was built (infra/build.ts fails on a bad one), so a cold start
+ * only compiles it; the validator, and zod with it, is loaded only for a file named at run time.
  */
-export const routes = (): Routes => {
+export const routes = (): Promise<Routes> => {
   if (cached === undefined) {
     const { routesFile, taskQueue } = config();
     cached =
       routesFile === undefined
-        ? compileRoutes(bundledRoutes, '(bundled routes.json)', taskQueue)
-        : compileRoutes(readRoutesFile(routesFile), routesFile, taskQueue);
+        ? Promise.resolve().then(() =>
+            compile(withDefaults(bundledRoutes), '(bundled routes.json)', taskQueue),
+          )
+        : import('./validate.ts').then(({ compileRoutes }) =>
+            compileRoutes(readRoutesFile(routesFile), routesFile, taskQueue),
+          );
   }
   return cached;
 };

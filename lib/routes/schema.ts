@@ -1,5 +1,6 @@
 import { en } from 'zod/locales';
 import * as z from 'zod/mini';
+import { TRIGGERS } from './triggers.ts';
 
 /**
  * The routes file contract. `routes.schema.json` is generated from this (`npm run schema`), so the
@@ -108,9 +109,6 @@ const EventBridgeTriggerSchema = z.strictObject({
 const ScheduleTriggerSchema = z.strictObject({
   rule: text('Name of the EventBridge scheduled rule (the last part of the rule ARN).'),
 });
-
-export const TRIGGERS = ['http', 'sqs', 'eventbridge', 'schedule'] as const;
-export type TriggerKind = (typeof TRIGGERS)[number];
 
 const RouteSchema = z
   .strictObject({

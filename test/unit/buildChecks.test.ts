@@ -1,7 +1,17 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { Metafile } from 'esbuild';
-import { BUDGET_BYTES, type Bundle, coldStartOutputs, coldStartProblems } from '../../infra/build.ts';
+import { RoutesFileError } from '#lib/errors.ts';
+import {
+  BUDGET_BYTES,
+  type Bundle,
+  checkBundledRoutes,
+  coldStartOutputs,
+  coldStartProblems,
+} from '../../infra/build.ts';
 
 type Output = Metafile['outputs'][string];
 
@@ -69,5 +79,15 @@ describe('build checks', () => {
     const problems = coldStartProblems(bundleOf(900_000, eager));
     assert.equal(problems.length, 2);
     assert.match(problems.join('\n'), /@aws-sdk\/client-secrets-manager.*\n.*@temporalio\/worker/);
+  });
+});
+
+describe('checkBundledRoutes', () => {
+  it('passes the example routes.json and fails the build on an invalid one, naming the problem', async () => {
+    await checkBundledRoutes('routes.json');
+    const dir = await mkdtemp(join(tmpdir(), 'bundled-routes-'));
+    const bad = join(dir, 'routes.json');
+    await writeFile(bad, JSON.stringify({ workflows: {}, routes: [{ name: 'x', workflowType: 'y' }] }));
+    await assert.rejects(checkBundledRoutes(bad), (error: unknown) => error instanceof RoutesFileError);
   });
 });

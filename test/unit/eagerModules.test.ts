@@ -66,4 +66,38 @@ describe('eager module compilation', () => {
     assert.equal(entry.originalLine, 1);
     assert.equal(entry.originalColumn, sources['b.cjs']?.split('\n')[1]?.indexOf("' MARKER_B'"));
   });
+
+  it('finds the factories of a split build, whose helper lives in a shared chunk', async () => {
+    const splitDir = join(dir, 'split');
+    await writeFile(join(dir, 'lazy.mjs'), "export const late = () => 'late';\n");
+    await writeFile(
+      join(dir, 'split-entry.mjs'),
+      "import { shout } from './b.cjs';\nexport const handler = async () => shout((await import('./lazy.mjs')).late());\n",
+    );
+    const { metafile } = await build({
+      entryPoints: [join(dir, 'split-entry.mjs')],
+      outdir: splitDir,
+      entryNames: 'index',
+      chunkNames: 'chunks/[name]-[hash]',
+      outExtension: { '.js': '.mjs' },
+      splitting: true,
+      bundle: true,
+      format: 'esm',
+      platform: 'node',
+      minify: true,
+      metafile: true,
+      logLevel: 'silent',
+    });
+    const entry = join(splitDir, 'index.mjs');
+    const before = await readFile(entry, 'utf8');
+    assert.ok(
+      Object.keys(metafile.outputs).some((file) => file.includes('/chunks/')),
+      'a chunk was split off',
+    );
+
+    assert.equal(await compileModulesEagerly(entry), 2);
+    assert.equal((await readFile(entry, 'utf8')).length, before.length + 4);
+    const { handler } = (await import(pathToFileURL(entry).href)) as { handler: () => Promise<string> };
+    assert.equal(await handler(), 'HELLO LATE MARKER_B');
+  });
 });

@@ -11,7 +11,7 @@ import {
   WorkflowNotAllowedError,
 } from '#lib/errors.ts';
 import { checkBody, matchHttp, startRequestOf, toHttpRequest } from '#lib/normalize/http.ts';
-import { compileRoutes } from '#lib/routes/load.ts';
+import { compileRoutes } from '#lib/routes/validate.ts';
 import { fixture, httpEvent, restEvent } from '../helpers/events.ts';
 
 const table = compileRoutes(fixture('../../routes.json'), 'routes.json', undefined);

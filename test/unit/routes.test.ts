@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import { resetConfig } from '#lib/config.ts';
 import { RoutesFileError } from '#lib/errors.ts';
-import { compileRoutes, resetRoutes, routes } from '#lib/routes/load.ts';
+import { resetRoutes, routes } from '#lib/routes/load.ts';
+import { compileRoutes } from '#lib/routes/validate.ts';
 import { routesJsonSchema } from '../../scripts/schema.ts';
 import { fixture } from '../helpers/events.ts';
 
@@ -129,26 +130,36 @@ describe('routes', () => {
     resetRoutes();
   });
 
-  it('uses the bundled routes.json without ROUTES_FILE', () => {
-    assert.deepEqual([...routes().workflows.keys()], ['processOrder', 'nightlyReport']);
+  it('uses the bundled routes.json without ROUTES_FILE', async () => {
+    assert.deepEqual([...(await routes()).workflows.keys()], ['processOrder', 'nightlyReport']);
   });
 
   it('replaces the bundled file with ROUTES_FILE', async () => {
     const path = join(await mkdtemp(join(tmpdir(), 'routes-')), 'routes.json');
     await writeFile(path, JSON.stringify({ workflows: { audit: { taskQueue: 'audit' } } }));
     process.env.ROUTES_FILE = path;
-    assert.deepEqual([...routes().workflows.keys()], ['audit']);
+    assert.deepEqual([...(await routes()).workflows.keys()], ['audit']);
+  });
+
+  it('validates a ROUTES_FILE against the schema, listing the problems', async () => {
+    const path = join(await mkdtemp(join(tmpdir(), 'routes-')), 'routes.json');
+    await writeFile(path, JSON.stringify({ workflows: { audit: { taskQueue: 'audit', retries: 3 } } }));
+    process.env.ROUTES_FILE = path;
+    await assert.rejects(
+      routes(),
+      (error: unknown) => error instanceof RoutesFileError && /retries/.test(error.message),
+    );
   });
 
   it('fails clearly on a missing or malformed ROUTES_FILE', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'routes-'));
     process.env.ROUTES_FILE = join(dir, 'missing.json');
-    assert.throws(() => routes(), /Cannot read routes file .*missing\.json \(ROUTES_FILE\)/);
+    await assert.rejects(routes(), /Cannot read routes file .*missing\.json \(ROUTES_FILE\)/);
     resetConfig();
     resetRoutes();
     await writeFile(join(dir, 'bad.json'), '{ "workflows": ');
     process.env.ROUTES_FILE = join(dir, 'bad.json');
-    assert.throws(() => routes(), /bad\.json \(ROUTES_FILE\) is not valid JSON/);
+    await assert.rejects(routes(), /bad\.json \(ROUTES_FILE\) is not valid JSON/);
   });
 });
 

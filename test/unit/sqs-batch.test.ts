@@ -4,7 +4,7 @@ import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { resetConfig } from '#lib/config.ts';
 import { StartFailedError } from '#lib/errors.ts';
 import type { StartRequest } from '#lib/normalize/types.ts';
-import { compileRoutes } from '#lib/routes/load.ts';
+import { compileRoutes } from '#lib/routes/validate.ts';
 import { processSqsBatch } from '#lib/sqsBatch.ts';
 import type { StartResult } from '#lib/start.ts';
 import { lambdaContext } from '../../scripts/lambdaContext.ts';
