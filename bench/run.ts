@@ -280,7 +280,7 @@ const report = (results: Results) => {
     `the Temporal client alone, built the same way, takes ${ms(clientAlone)} to import ` +
     `(${ratio(clientAlone, coldBaseline)}× the baseline: Node's http2 and tls, grpc-js, protobufjs ` +
     `reflecting the trimmed descriptor, @temporalio/client); the handler's own code and libraries ` +
-    `(middy, the Powertools logger, the routes file validated with zod, envconfig) add about ` +
+    `(middy and its HTTP middlewares, the Powertools logger, envconfig, compiling the routes) add about ` +
     ms(functionsMedian - clientAlone);
   summary.coldInit = {};
   for (const name of FUNCTIONS) {
