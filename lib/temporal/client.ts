@@ -43,9 +43,23 @@ const mergeTls = (env: ConnectionOptions['tls'], secret: TLSConfig | undefined):
   return { ...(typeof env === 'object' && env !== null ? env : {}), ...secret };
 };
 
+/** The last target made, and what it was made from: every call asks, and the inputs rarely change. */
+let made: { settings: unknown; secret: unknown; target: Target } | undefined;
+
 const target = async (deadline: number, fresh: boolean): Promise<Target> => {
-  const { connection: env, namespace: envNamespace, keepaliveTimeMs, keepaliveTimeoutMs } = config().temporal;
+  const settings = config().temporal;
   const secret = await readCredentials({ deadline, fresh });
+  if (made !== undefined && made.settings === settings && made.secret === secret) return made.target;
+  const built = build(settings, secret);
+  made = { settings, secret, target: built };
+  return built;
+};
+
+const build = (
+  settings: ReturnType<typeof config>['temporal'],
+  secret: Awaited<ReturnType<typeof readCredentials>>,
+): Target => {
+  const { connection: env, namespace: envNamespace, keepaliveTimeMs, keepaliveTimeoutMs } = settings;
   const { apiKey: envApiKey, ...rest } = env;
   const apiKey =
     secret === undefined ? (typeof envApiKey === 'string' ? envApiKey : undefined) : secret.apiKey;
@@ -197,6 +211,7 @@ export const replace = (live: Live, reason: string, deadline: number): Promise<L
 export const closeTemporal = async (): Promise<void> => {
   const pending = current;
   current = undefined;
+  made = undefined;
   const live = await pending?.catch(() => undefined);
   if (live !== undefined) {
     live.retired = true;

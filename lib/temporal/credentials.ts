@@ -105,6 +105,7 @@ const beforeDeadline = <T>(promise: Promise<T>, deadline: number, what: string):
 // One read in flight per kind, so a batch of concurrent calls after the TTL runs out fetches once.
 const inFlight = new Map<boolean, Promise<TemporalCredentials>>();
 let lastGood: TemporalCredentials | undefined;
+let lastRaw: unknown;
 // After a failed refresh the last good values are used without asking again until then (epoch ms).
 let retryAt = 0;
 const RETRY_AFTER_MS = 30_000;
@@ -119,9 +120,12 @@ const fetchCredentials = async (secretId: string, fresh: boolean): Promise<Tempo
   } catch (error) {
     throw new CredentialsError(`Cannot read the Temporal credentials secret ${secretId}`, { cause: error });
   }
+  retryAt = 0;
+  // The same secret value gives the same object, so callers can tell "unchanged" by identity.
+  if (lastGood !== undefined && raw === lastRaw) return lastGood;
   const credentials = parseCredentials(raw, secretId);
   lastGood = credentials;
-  retryAt = 0;
+  lastRaw = raw;
   return credentials;
 };
 
@@ -171,5 +175,6 @@ export const resetCredentials = async (): Promise<void> => {
   loaded?.clearCache();
   inFlight.clear();
   lastGood = undefined;
+  lastRaw = undefined;
   retryAt = 0;
 };
