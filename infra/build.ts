@@ -18,8 +18,9 @@ export const FUNCTIONS = ['http', 'sqs', 'eventbridge'] as const;
 export const BUDGET_BYTES = 1_000_000;
 
 /**
- * Packages a cold start must never load: worker-side Temporal packages, and the AWS SDK, which only
- * an execution environment with a secret to read needs (it is imported lazily, into a chunk of its own).
+ * Packages a cold start must never load: worker-side Temporal packages, and the AWS SDK and zod, which
+ * only an execution environment with a secret or a ROUTES_FILE to read needs (imported lazily, into
+ * chunks of their own).
  */
 export const NEVER_AT_COLD_START = [
   '@temporalio/worker',
@@ -27,6 +28,9 @@ export const NEVER_AT_COLD_START = [
   '@temporalio/workflow',
   '@swc/core',
   '@aws-sdk/',
+  // The validator: the bundled routes file is validated by the build, and the credentials secret's
+  // format loads with the first secret read.
+  'zod/',
 ] as const;
 
 /** grpc-js and protobufjs are CommonJS and call require() for Node built-ins; ESM output needs one. */

@@ -1,6 +1,5 @@
 import type { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import type { TLSConfig } from '@temporalio/client';
-import * as z from 'zod/mini';
 import { config } from '#lib/config.ts';
 import { logger } from '#lib/logger.ts';
 
@@ -13,28 +12,6 @@ export interface TemporalCredentials {
   readonly namespace: string | undefined;
 }
 
-const text = z.string().check(z.minLength(1));
-
-/** `{"apiKey"}` or `{"tlsCert", "tlsKey"}`, with optional `tlsCa`, `serverName`, `address` and `namespace`. */
-const SecretSchema = z
-  .strictObject({
-    apiKey: z.optional(text),
-    tlsCert: z.optional(text),
-    tlsKey: z.optional(text),
-    tlsCa: z.optional(text),
-    serverName: z.optional(text),
-    address: z.optional(text),
-    namespace: z.optional(text),
-  })
-  .check(
-    z.refine((secret) => (secret.apiKey === undefined) !== (secret.tlsCert === undefined), {
-      message: 'needs either apiKey, or tlsCert and tlsKey',
-    }),
-    z.refine((secret) => (secret.tlsCert === undefined) === (secret.tlsKey === undefined), {
-      message: 'tlsCert and tlsKey go together',
-    }),
-  );
-
 /**
  * Reading failed. The message never quotes the secret: a parse error names fields and rules only,
  * and carries no cause (JSON.parse and zod quote the input they choke on).
@@ -42,36 +19,6 @@ const SecretSchema = z
 export class CredentialsError extends Error {
   override readonly name = 'CredentialsError';
 }
-
-/** The secret's value (a string, or bytes for a binary secret) as credentials. */
-export const parseCredentials = (raw: unknown, secretId: string): TemporalCredentials => {
-  const text = typeof raw === 'string' ? raw : raw instanceof Uint8Array ? Buffer.from(raw).toString() : '';
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new CredentialsError(`The Temporal credentials secret ${secretId} is not JSON`);
-  }
-  const parsed = SecretSchema.safeParse(json);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) =>
-      issue.code === 'custom' ? issue.message : `${issue.path.join('.') || 'the secret'}: ${issue.code}`,
-    );
-    throw new CredentialsError(
-      `The Temporal credentials secret ${secretId} is invalid: ${problems.join('; ')}`,
-    );
-  }
-  const { apiKey, tlsCert, tlsKey, tlsCa, serverName, address, namespace } = parsed.data;
-  const hasTls = tlsCert !== undefined || tlsCa !== undefined || serverName !== undefined;
-  const tls: TLSConfig | undefined = hasTls
-    ? {
-        ...(tlsCert && tlsKey && { clientCertPair: { crt: Buffer.from(tlsCert), key: Buffer.from(tlsKey) } }),
-        ...(tlsCa && { serverRootCACertificate: Buffer.from(tlsCa) }),
-        ...(serverName && { serverNameOverride: serverName }),
-      }
-    : undefined;
-  return { apiKey, tls, address, namespace };
-};
 
 let provider: Promise<SecretsProvider> | undefined;
 
@@ -123,6 +70,8 @@ const fetchCredentials = async (secretId: string, fresh: boolean): Promise<Tempo
   retryAt = 0;
   // The same secret value gives the same object, so callers can tell "unchanged" by identity.
   if (lastGood !== undefined && raw === lastRaw) return lastGood;
+  // The validator loads with the first secret read, like the AWS SDK: never in a function without one.
+  const { parseCredentials } = await import('./secretValue.ts');
   const credentials = parseCredentials(raw, secretId);
   lastGood = credentials;
   lastRaw = raw;

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { CredentialsError, parseCredentials } from '#lib/temporal/credentials.ts';
+import { CredentialsError } from '#lib/temporal/credentials.ts';
+import { parseCredentials } from '#lib/temporal/secretValue.ts';
 
 const run = promisify(execFile);
 const ROOT = new URL('../../', import.meta.url);
