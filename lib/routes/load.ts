@@ -170,7 +170,7 @@ let cached: Promise<Routes> | undefined;
 export const routes = (): Promise<Routes> => {
   if (cached === undefined) {
     const { routesFile, taskQueue } = config();
-    cached =
+    const loading =
       routesFile === undefined
         ? Promise.resolve().then(() =>
             compile(withDefaults(bundledRoutes), '(bundled routes.json)', taskQueue),
@@ -178,6 +178,11 @@ export const routes = (): Promise<Routes> => {
         : import('./validate.ts').then(({ compileRoutes }) =>
             compileRoutes(readRoutesFile(routesFile), routesFile, taskQueue),
           );
+    cached = loading;
+    // A failure is not kept: a test, or a tool that fixes the file, can load it again.
+    loading.catch(() => {
+      if (cached === loading) cached = undefined;
+    });
   }
   return cached;
 };
