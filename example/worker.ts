@@ -18,7 +18,11 @@ export const startExampleWorkers = async (options: {
   taskQueues: readonly string[];
 }): Promise<ExampleWorkers> => {
   if (!runtimeInstalled) {
-    Runtime.install({ logger: new DefaultLogger('ERROR') });
+    // The native core logs every retried poll at WARN; a server restart is expected in tests.
+    Runtime.install({
+      logger: new DefaultLogger('ERROR'),
+      telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } },
+    });
     runtimeInstalled = true;
   }
   const workflowBundle = await bundleWorkflowCode({

@@ -112,10 +112,28 @@ export const stopChild = (child: ChildProcess): Promise<void> =>
     child.kill('SIGTERM');
   });
 
-const spawnDevServer = async (binary: string, ui: boolean): Promise<DevServer> => {
+export interface DevServerOptions {
+  /** Serve the web UI too. */
+  readonly ui?: boolean;
+  /** Keep the server's state in this SQLite file, so that a restart finds it again (default: in memory). */
+  readonly dbFilename?: string;
+  /** The frontend's port (default: a free one). */
+  readonly port?: number;
+}
+
+/** A dev server process of our own: its address, and how to end it. */
+export interface SpawnedDevServer extends DevServer {
+  readonly child: ChildProcess;
+}
+
+export const spawnDevServer = async (
+  binary: string,
+  options: DevServerOptions = {},
+): Promise<SpawnedDevServer> => {
   const ip = '127.0.0.1';
+  const ui = options.ui ?? false;
   const [port, httpPort, metricsPort, uiPort] = await Promise.all([
-    freePort(),
+    options.port ?? freePort(),
     freePort(),
     freePort(),
     freePort(),
@@ -123,6 +141,7 @@ const spawnDevServer = async (binary: string, ui: boolean): Promise<DevServer> =
   const args = ['server', 'start-dev', '--ip', ip, '--port', String(port), '--http-port', String(httpPort)];
   args.push('--metrics-port', String(metricsPort), '--log-level', 'error');
   args.push(...(ui ? ['--ui-ip', ip, '--ui-port', String(uiPort)] : ['--headless']));
+  if (options.dbFilename !== undefined) args.push('--db-filename', options.dbFilename);
   const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'inherit'] });
   const address = `${ip}:${port}`;
   const stop = () => stopChild(child);
@@ -132,7 +151,7 @@ const spawnDevServer = async (binary: string, ui: boolean): Promise<DevServer> =
     await stop();
     throw error;
   }
-  return { address, namespace: 'default', uiUrl: ui ? `http://${ip}:${uiPort}` : undefined, stop };
+  return { address, namespace: 'default', uiUrl: ui ? `http://${ip}:${uiPort}` : undefined, stop, child };
 };
 
 /** Last resort: the SDK downloads the CLI (this needs access to Temporal's release downloads). */
@@ -159,7 +178,7 @@ export const startDevServer = async (options: { ui?: boolean } = {}): Promise<De
   }
   if (existing) log(`TEMPORAL_ADDRESS=${existing} does not answer: starting a dev server instead`);
   const binary = await temporalBinary();
-  return binary === undefined ? downloadedDevServer() : spawnDevServer(binary, options.ui ?? false);
+  return binary === undefined ? downloadedDevServer() : spawnDevServer(binary, { ui: options.ui ?? false });
 };
 
 if (import.meta.main && process.argv[2] === 'install') {

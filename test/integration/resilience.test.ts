@@ -254,10 +254,7 @@ describe('the Temporal connection across outages, throttling, black holes and fr
 
     before(async () => {
       environment = await startWarmHandler({
-        ...process.env,
-        ...KEEPALIVE,
-        TEMPORAL_ADDRESS: proxy.address,
-        DEADLINE_MARGIN_MS: '500',
+        env: { ...process.env, ...KEEPALIVE, TEMPORAL_ADDRESS: proxy.address, DEADLINE_MARGIN_MS: '500' },
       });
       assert.equal((await invoke()).response.statusCode, 202);
     });

@@ -1,0 +1,62 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  freePort,
+  type SpawnedDevServer,
+  spawnDevServer,
+  temporalBinary,
+} from '../../scripts/temporalServer.ts';
+
+/**
+ * A dev server of the test's own that can be killed (SIGKILL, as a crash or a failed host does) and
+ * started again on the same address and the same SQLite database, as a rolling restart or a failover
+ * brings it back. Always a server of its own, never TEMPORAL_ADDRESS: killing that would end the run.
+ */
+export interface RestartableServer {
+  readonly address: string;
+  readonly namespace: string;
+  /** SIGKILL, and wait until the process is gone. */
+  kill(): Promise<void>;
+  /** Starts the server again on the same address and database; resolves once it answers. */
+  restart(): Promise<void>;
+  /** Stops the server, wherever it is, and removes its database. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+export const startRestartableServer = async (): Promise<RestartableServer> => {
+  const binary = await temporalBinary();
+  if (binary === undefined)
+    throw new Error('a restartable server needs the temporal CLI (npm test installs it)');
+  const dir = await mkdtemp(join(tmpdir(), 'temporal-restart-'));
+  const options = { dbFilename: join(dir, 'temporal.db'), port: await freePort() };
+  let server: SpawnedDevServer | undefined;
+  try {
+    server = await spawnDevServer(binary, options);
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+  const { address, namespace } = server;
+  return {
+    address,
+    namespace,
+    async kill() {
+      const child = server?.child;
+      server = undefined;
+      if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      await exited;
+    },
+    async restart() {
+      if (server !== undefined) throw new Error('the server is running');
+      server = await spawnDevServer(binary, options);
+    },
+    async stop() {
+      await server?.stop();
+      server = undefined;
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+};
