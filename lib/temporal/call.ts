@@ -1,7 +1,14 @@
 import { status } from '@grpc/grpc-js';
 import { config } from '#lib/config.ts';
 import { DeadlineExceededError, isTriggerError, TemporalUnavailableError } from '#lib/errors.ts';
-import { acquire, type Live, refreshCredentials, replace, type Temporal } from '#lib/temporal/client.ts';
+import {
+  acquire,
+  type Live,
+  onConnection,
+  refreshCredentials,
+  replace,
+  type Temporal,
+} from '#lib/temporal/client.ts';
 import { grpcCodeOf } from '#lib/temporal/errors.ts';
 
 const LOCAL_FAILURES = new Set<number | undefined>([
@@ -14,7 +21,9 @@ const LOCAL_FAILURES = new Set<number | undefined>([
 /** One GetSystemInfo call: any answer from the server, even a refusal, proves the connection works. */
 const answers = async (live: Live, deadline: number): Promise<boolean> => {
   try {
-    await live.connection.withDeadline(deadline, () => live.connection.workflowService.getSystemInfo({}));
+    await onConnection(live, ({ connection }) =>
+      connection.withDeadline(deadline, () => connection.workflowService.getSystemInfo({})),
+    );
     return true;
   } catch (error) {
     return !LOCAL_FAILURES.has(grpcCodeOf(error));
@@ -85,7 +94,7 @@ export const callTemporal = async <T>(
   for (;;) {
     const using = live;
     try {
-      return await using.connection.withDeadline(deadline, () => call(using));
+      return await onConnection(using, () => using.connection.withDeadline(deadline, () => call(using)));
     } catch (error) {
       const code = grpcCodeOf(error);
       if (REFUSED.has(code) && !refreshed) {

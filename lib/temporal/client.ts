@@ -32,8 +32,12 @@ export interface Live extends Temporal {
   suspect: boolean;
   /** Which connect attempt made it. */
   readonly generation: number;
-  /** Closed and replaced; calls already on it may finish. */
+  /** Replaced: handed out no more, and closed once the calls already on it have ended. */
   retired: boolean;
+  /** Calls in flight on it (see `onConnection`). */
+  calls: number;
+  /** Set once it is retired with calls in flight: called when the last of them ends. */
+  idle: (() => void) | undefined;
   /** The check in progress, shared by concurrent callers. */
   check: Promise<boolean> | undefined;
 }
@@ -112,6 +116,8 @@ const open = async (wanted: Target, deadline: number, generation: number): Promi
     generation,
     suspect: false,
     retired: false,
+    calls: 0,
+    idle: undefined,
     check: undefined,
   });
 };
@@ -149,11 +155,39 @@ const install = (wanted: Target, deadline: number): Promise<Live> => {
   return attempt;
 };
 
-/** Closes a connection and stops handing it out. Synchronous up to the close, so only one caller retires it. */
+/** Connections retired and not yet closed: `closeTemporal` waits for them. */
+const closing = new Set<Promise<void>>();
+
+/**
+ * Runs one call on a connection, counted, so that a retired connection is closed only after its last
+ * call has ended. A call can outlive the decision to replace its connection: the SDK's retry
+ * interceptor keeps the next attempt of a call in a timer, and an attempt made on a closed channel
+ * throws from that timer, outside any promise, which ends the execution environment. So every call
+ * ends on its own connection, through its own promise, within its own deadline.
+ */
+export const onConnection = async <T>(live: Live, call: (live: Live) => Promise<T>): Promise<T> => {
+  live.calls += 1;
+  try {
+    return await call(live);
+  } finally {
+    live.calls -= 1;
+    if (live.calls === 0) live.idle?.();
+  }
+};
+
+/**
+ * Stops handing a connection out, and closes it once no call is on it any more. Synchronous up to
+ * there, so only one caller retires it.
+ */
 const retire = (live: Live): void => {
   live.retired = true;
   if (live.generation === generation) current = undefined;
-  void live.connection.close();
+  const idle = live.calls === 0 ? Promise.resolve() : new Promise<void>((resolve) => (live.idle = resolve));
+  const closed = idle
+    .then(() => live.connection.close())
+    .catch((error: unknown) => logger.warn('Closing a retired Temporal connection failed', { error }))
+    .finally(() => closing.delete(closed));
+  closing.add(closed);
 };
 
 const follow = (live: Live, wanted: Target, deadline: number): Live | Promise<Live> => {
@@ -207,15 +241,16 @@ export const replace = (live: Live, reason: string, deadline: number): Promise<L
   return acquire(deadline);
 };
 
-/** Closes and forgets the cached connection and credentials (tests, and local tools that exit). */
+/**
+ * Closes and forgets the cached connection and credentials (tests, and local tools that exit). Calls
+ * still in flight end first, each on its own connection; connections retired earlier close too.
+ */
 export const closeTemporal = async (): Promise<void> => {
   const pending = current;
   current = undefined;
   made = undefined;
   const live = await pending?.catch(() => undefined);
-  if (live !== undefined) {
-    live.retired = true;
-    await live.connection.close();
-  }
+  if (live !== undefined && !live.retired) retire(live);
+  await Promise.all(closing);
   await resetCredentials();
 };

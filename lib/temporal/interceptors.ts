@@ -1,4 +1,12 @@
-import { InterceptingCall, type Interceptor, ListenerBuilder, RequesterBuilder, status } from '@grpc/grpc-js';
+import {
+  InterceptingCall,
+  type Interceptor,
+  ListenerBuilder,
+  Metadata,
+  type NextCall,
+  RequesterBuilder,
+  status,
+} from '@grpc/grpc-js';
 import { defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
 
 /**
@@ -14,24 +22,59 @@ const deadlineMs = (deadline: Date | number | undefined): number =>
       : deadline;
 
 /**
+ * A call that could not be made, most often because its channel was closed ("Channel has been shut
+ * down"): it ends with UNAVAILABLE through its listener, as a call that failed on the wire does,
+ * instead of throwing from whatever tried to make it, which for a retry is a timer.
+ */
+const unmadeCall = (error: unknown): ReturnType<NextCall> => ({
+  start(_metadata, listener) {
+    const details = `The call could not be made: ${error instanceof Error ? error.message : String(error)}`;
+    process.nextTick(() =>
+      listener?.onReceiveStatus?.({ code: status.UNAVAILABLE, details, metadata: new Metadata() }),
+    );
+  },
+  cancelWithStatus: () => {},
+  getPeer: () => '',
+  sendMessageWithContext: () => {},
+  sendMessage: () => {},
+  startRead: () => {},
+  halfClose: () => {},
+  getAuthContext: () => null,
+});
+
+/**
  * The SDK's retry interceptor (UNAVAILABLE, RESOURCE_EXHAUSTED and the like, with its backoff), except
- * that a retry which could not start before the call's deadline is not waited for: the call fails with
- * the status the server gave (RESOURCE_EXHAUSTED stays "throttled", a 503) rather than DEADLINE_EXCEEDED.
+ * that:
+ * - a retry which could not start before the call's deadline is not waited for: the call fails with
+ *   the status the server gave (RESOURCE_EXHAUSTED stays "throttled", a 503) rather than
+ *   DEADLINE_EXCEEDED;
+ * - an attempt that cannot be made (its channel was closed while the retry waited in its timer) fails
+ *   the call through its own promise, and is not retried: the SDK's interceptor would let the
+ *   channel's throw escape from the timer, and end the process. `onConnection` keeps a channel open
+ *   until its calls end; this is the second line of defence.
  */
 export const retryWithinDeadline = (): Interceptor => {
   const sdk = defaultGrpcRetryOptions();
   return (options, nextCall) => {
     const deadline = deadlineMs(options.deadline);
     let delay = 0;
+    let unmade = false;
     const retry = makeGrpcRetryInterceptor({
       // The interceptor asks whether to retry, then how long to wait: decide on the wait first.
       retryableDecider(attempt, received) {
         delay = sdk.delayFunction(attempt, received);
-        return sdk.retryableDecider(attempt, received) && Date.now() + delay < deadline;
+        return !unmade && sdk.retryableDecider(attempt, received) && Date.now() + delay < deadline;
       },
       delayFunction: () => delay,
     });
-    return retry(options, nextCall);
+    return retry(options, (attemptOptions) => {
+      try {
+        return nextCall(attemptOptions);
+      } catch (error) {
+        unmade = true;
+        return unmadeCall(error);
+      }
+    });
   };
 };
 

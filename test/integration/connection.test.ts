@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { closeTemporal } from '#lib/temporal/client.ts';
+import { callTemporal } from '#lib/temporal/call.ts';
+import { closeTemporal, type Live, replace } from '#lib/temporal/client.ts';
 import { lambdaContext } from '../../scripts/lambdaContext.ts';
 import { httpEvent, uid } from '../helpers/events.ts';
 import { captureLogs } from '../helpers/logs.ts';
@@ -59,5 +60,46 @@ describe('the cached Temporal connection', () => {
     }
     assert.equal(before, 1, 'the first successful invocation connected once');
     assert.equal(proxy.forwarded, 1, 'later invocations reused that connection');
+  });
+
+  /** A call that holds the connection until released, then makes a real request on it. */
+  const heldCall = async () => {
+    const gate = Promise.withResolvers<void>();
+    const held = Promise.withResolvers<Live>();
+    const result = callTemporal(Date.now() + 10_000, async (temporal) => {
+      held.resolve(temporal as Live);
+      await gate.promise;
+      return temporal.connection.workflowService.getSystemInfo({});
+    });
+    return { live: await held.promise, release: () => gate.resolve(), result };
+  };
+
+  it('closes a replaced connection only once the calls on it have ended, and those calls succeed', async () => {
+    const call = await heldCall();
+    const replaced = call.live;
+
+    const successor = await replace(replaced, 'a test replaces it', Date.now() + 5_000);
+    assert.notEqual(successor, replaced);
+    assert.equal(replaced.retired, true);
+    call.release();
+
+    assert.ok(await call.result, 'the call on the replaced connection ended normally');
+    const response = await invoke(httpEvent({ path: '/orders/acme', body: { orderId: uid() } }));
+    assert.equal(response.statusCode, 202, 'the successor serves the next invocation');
+  });
+
+  it('lets closeTemporal wait for a call in flight, which succeeds', async () => {
+    const call = await heldCall();
+    let closed = false;
+    const closing = closeTemporal().then(() => {
+      closed = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(closed, false, 'not closed while a call is on the connection');
+    call.release();
+
+    assert.ok(await call.result, 'the call ended normally');
+    await closing;
+    assert.equal(closed, true);
   });
 });
