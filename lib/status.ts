@@ -6,6 +6,7 @@ import {
 } from '@temporalio/client';
 import { CancelledFailure, TerminatedFailure, TimeoutFailure } from '@temporalio/common';
 import { WorkflowNotAllowedError, WorkflowNotFoundError } from '#lib/errors.ts';
+import { logger } from '#lib/logger.ts';
 import type { Routes } from '#lib/routes/load.ts';
 import type { StartResult } from '#lib/start.ts';
 import { callTemporal } from '#lib/temporal/call.ts';
@@ -64,7 +65,9 @@ const outcomeOf = async (
 
 /**
  * Waits up to the deadline for a started (or existing) workflow to close, following continue-as-new.
- * Undefined when it is still running: the caller answers as if it had not waited.
+ * Undefined when it is still running, or when Temporal could not be asked (unavailable, or no answer
+ * in time): the start has already succeeded, so the caller answers as if it had not waited rather than
+ * fail a request that did what it asked.
  */
 export const awaitOutcome = async (started: StartResult, deadline: number): Promise<Outcome | undefined> => {
   if (deadline <= Date.now()) return undefined;
@@ -72,7 +75,14 @@ export const awaitOutcome = async (started: StartResult, deadline: number): Prom
   try {
     return await callTemporal(deadline, (temporal) => outcomeOf(temporal, workflowId, runId));
   } catch (error) {
-    throw fromTemporalError(error, { workflowId });
+    const failure = fromTemporalError(error, { workflowId });
+    if (failure.permanent) throw failure;
+    logger.warn('Cannot wait for the workflow to close; answering without its outcome', {
+      workflowId,
+      reason: failure.name,
+      error: failure,
+    });
+    return undefined;
   }
 };
 
