@@ -99,15 +99,18 @@ export class WorkflowNotAllowedError extends PermanentError {
   }
 }
 
-/** A template path is missing from the event. Names the route and the path. */
+/**
+ * A template path is missing from the event, or holds null where the template needs text (a workflow ID,
+ * or a placeholder inside a longer string). Names the route and the path, never the value.
+ */
 export class TemplateError extends PermanentError {
   override readonly name = 'TemplateError';
   readonly statusCode = 422;
   readonly title = 'Template path missing';
   readonly route: string;
   readonly path: string;
-  constructor(route: string, path: string) {
-    super(`Route "${route}": the path "${path}" is missing from the event`);
+  constructor(route: string, path: string, problem = 'is missing from the event') {
+    super(`Route "${route}": the path "${path}" ${problem}`);
     this.route = route;
     this.path = path;
   }
@@ -125,6 +128,17 @@ export class RoutesFileError extends PermanentError {
   override readonly name = 'RoutesFileError';
   readonly statusCode = 500;
   readonly title = 'Invalid routes file';
+}
+
+/**
+ * A webhook secret could not be read, or is not where the route says. Not the caller's fault (500), and
+ * perhaps fixed by a retry. The message names the secret's source and field only: errors from a read
+ * can quote the value (a JSON parse error quotes what it choked on), so none is kept as a cause.
+ */
+export class WebhookSecretError extends TransientError {
+  override readonly name = 'WebhookSecretError';
+  readonly statusCode = 500;
+  readonly title = 'Webhook secret unavailable';
 }
 
 /** Temporal could not be reached, or refused the call for now. Retry later. */

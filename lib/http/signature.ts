@@ -1,8 +1,9 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { secretFromEnv } from '#lib/config.ts';
-import { SignatureError, StartFailedError } from '#lib/errors.ts';
+import { SignatureError, WebhookSecretError } from '#lib/errors.ts';
 import type { HttpRequest } from '#lib/normalize/http.ts';
 import type { SecretSource, Signature } from '#lib/routes/schema.ts';
+import { signatureHeaderOf } from './signatureHeader.ts';
 
 /** Stripe's own default tolerance for a signed timestamp. */
 const DEFAULT_TOLERANCE_SECONDS = 300;
@@ -16,31 +17,50 @@ const SECRET_MAX_AGE_SECONDS = 300;
 const FORCED_READ_INTERVAL_MS = 30_000;
 const lastForcedRead = new Map<string, number>();
 
-const DEFAULT_HEADERS: Readonly<Record<Signature['scheme'], string | undefined>> = {
-  github: 'x-hub-signature-256',
-  stripe: 'stripe-signature',
-  'hmac-sha256': undefined,
+const describeSource = (source: SecretSource): string =>
+  'env' in source
+    ? `environment variable ${source.env}`
+    : `secret ${source.secretId}${source.field === undefined ? '' : ` (field "${source.field}")`}`;
+
+/** The JSON field a route names, from a secret's string; never an error that quotes the string. */
+const fieldOf = (secret: unknown, field: string): unknown => {
+  if (typeof secret !== 'string') return undefined;
+  try {
+    const parsed: unknown = JSON.parse(secret);
+    return parsed !== null && typeof parsed === 'object'
+      ? (parsed as Record<string, unknown>)[field]
+      : undefined;
+  } catch {
+    return undefined;
+  }
 };
 
-/** Reads the secret a route names. The AWS SDK is loaded only by routes that keep it in Secrets Manager. */
+/**
+ * Reads the secret a route names. The AWS SDK is loaded only by routes that keep it in Secrets Manager.
+ * Every failure is a WebhookSecretError that names the source and field, never the value: neither a
+ * secret that is not the JSON a field needs, nor a read that fails, can put any part of it in a log.
+ */
 const secretOf = async (source: SecretSource, route: string, forceFetch = false): Promise<string> => {
   let value: unknown;
   if ('env' in source) {
     value = secretFromEnv(source.env);
   } else {
-    const { getSecret } = await import('@aws-lambda-powertools/parameters/secrets');
-    const secret = await getSecret(source.secretId, {
-      maxAge: SECRET_MAX_AGE_SECONDS,
-      forceFetch,
-      ...(source.field !== undefined && { transform: 'json' as const }),
-    });
-    value =
-      source.field === undefined ? secret : (secret as Record<string, unknown> | undefined)?.[source.field];
+    let secret: unknown;
+    try {
+      const { getSecret } = await import('@aws-lambda-powertools/parameters/secrets');
+      secret = await getSecret(source.secretId, { maxAge: SECRET_MAX_AGE_SECONDS, forceFetch });
+    } catch (error) {
+      const reason = error instanceof Error ? error.name : 'an unknown error';
+      throw new WebhookSecretError(
+        `Route "${route}": cannot read the webhook ${describeSource(source)} (${reason})`,
+      );
+    }
+    value = source.field === undefined ? secret : fieldOf(secret, source.field);
   }
   if (typeof value !== 'string' || value === '') {
-    // Not exposed (500): the caller did nothing wrong. The message names where the secret should be, never a value.
-    const where = 'env' in source ? `environment variable ${source.env}` : `secret ${source.secretId}`;
-    throw new StartFailedError(`Route "${route}": no webhook secret in ${where}`);
+    const shape =
+      'env' in source || source.field === undefined ? '' : ', or the secret is not a JSON object with it';
+    throw new WebhookSecretError(`Route "${route}": no webhook secret in ${describeSource(source)}${shape}`);
   }
   return value;
 };
@@ -51,18 +71,24 @@ const hmac = (secret: string, ...parts: (string | Buffer)[]): Buffer => {
   return mac.digest();
 };
 
-/** Compares a received hex digest with the expected one in constant time. */
-const sameDigest = (expected: Buffer, receivedHex: string): boolean => {
-  const received = Buffer.from(receivedHex, 'hex');
-  return received.length === expected.length && timingSafeEqual(received, expected);
-};
+/** An HMAC-SHA256 digest in hex: exactly 64 hex digits, nothing before or after. */
+const SHA256_HEX = /^[0-9a-fA-F]{64}$/;
 
-/** `t=1492774577,v1=5257a869...,v0=...` → the timestamp and every v1 signature. */
+/**
+ * Compares a received hex digest with the expected one in constant time. Anything but exactly 64 hex
+ * digits is refused first: `Buffer.from(text, 'hex')` would stop quietly at the first non-hex character.
+ */
+const sameDigest = (expected: Buffer, receivedHex: string): boolean =>
+  SHA256_HEX.test(receivedHex) && timingSafeEqual(Buffer.from(receivedHex, 'hex'), expected);
+
+/** `t=1492774577,v1=5257a869...,v0=...` → the timestamp and every v1 signature, as Stripe's libraries read it: no spaces. */
 const parseStripeHeader = (header: string): { timestamp: string | undefined; signatures: string[] } => {
   let timestamp: string | undefined;
   const signatures: string[] = [];
   for (const item of header.split(',')) {
-    const [key, value = ''] = item.trim().split('=', 2);
+    const at = item.indexOf('=');
+    const key = item.slice(0, at);
+    const value = item.slice(at + 1);
     if (key === 't') timestamp = value;
     else if (key === 'v1') signatures.push(value);
   }
@@ -71,31 +97,31 @@ const parseStripeHeader = (header: string): { timestamp: string | undefined; sig
 
 /**
  * Checks a request's signature against a secret, over the raw body bytes. Throws SignatureError.
+ * - github: `sha256=<hex>`; GitHub signs no timestamp, so a captured delivery can be replayed: the
+ *   workflow ID should come from `X-GitHub-Delivery`, so a replay is a duplicate that starts nothing.
+ * - stripe: `t=<unix seconds>,v1=<hex>` over `<t>.<body>`, and `t` within `toleranceSeconds` of now.
+ * - hmac-sha256: `<prefix><hex>`; no timestamp either, the same advice as for GitHub.
  * https://docs.github.com/en/webhooks/using-webhooks/validating-webhook-deliveries
  * https://docs.stripe.com/webhooks#verify-manually
  */
-const headerName = (signature: Signature): string =>
-  signature.header?.toLowerCase() ?? DEFAULT_HEADERS[signature.scheme] ?? '';
-
 export const checkSignature = (
   signature: Signature,
   secret: string,
   request: Pick<HttpRequest, 'headers' | 'rawBody'>,
   nowMs: number,
 ): void => {
-  const name = headerName(signature);
+  const name = signatureHeaderOf(signature) ?? '';
   const header = request.headers[name];
   if (header === undefined) throw new SignatureError(`The ${name} header is missing`);
   const body = request.rawBody ?? Buffer.alloc(0);
 
   if (signature.scheme === 'stripe') {
     const { timestamp, signatures } = parseStripeHeader(header);
-    const seconds = Number(timestamp);
-    if (timestamp === undefined || !Number.isInteger(seconds) || signatures.length === 0) {
+    if (timestamp === undefined || !/^\d{1,12}$/.test(timestamp) || signatures.length === 0) {
       throw new SignatureError(`The ${name} header has no timestamp or no v1 signature`);
     }
     const tolerance = signature.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;
-    if (Math.abs(nowMs / 1000 - seconds) > tolerance) {
+    if (Math.abs(nowMs / 1000 - Number(timestamp)) > tolerance) {
       throw new SignatureError(`The signed timestamp is more than ${tolerance} s away from now`);
     }
     const expected = hmac(secret, `${timestamp}.`, body);
@@ -126,7 +152,7 @@ export const verifySignature = async (
   try {
     checkSignature(signature, secret, request, Date.now());
   } catch (error) {
-    if ('env' in source || request.headers[headerName(signature)] === undefined) throw error;
+    if ('env' in source || request.headers[signatureHeaderOf(signature) ?? ''] === undefined) throw error;
     const last = lastForcedRead.get(source.secretId) ?? Number.NEGATIVE_INFINITY;
     if (Date.now() - last < FORCED_READ_INTERVAL_MS) throw error;
     lastForcedRead.set(source.secretId, Date.now());

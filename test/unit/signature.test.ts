@@ -78,4 +78,68 @@ describe('checkSignature', () => {
       SignatureError,
     );
   });
+
+  describe('parses strictly: exactly 64 hex digits, nothing before or after, in every scheme', () => {
+    const good = hex(body);
+    const stamped = hex(`${NOW / 1000}.`, body);
+    const mangled = (digest: string) => [
+      `${digest}ZZ`,
+      `${digest}0`,
+      `${digest} `,
+      ` ${digest}`,
+      digest.slice(0, 63),
+      `${digest.slice(0, 62)}zz`,
+      `${digest}${digest}`,
+    ];
+    const schemes = {
+      github: (value: string) =>
+        checkSignature(
+          { scheme: 'github', secret: { env: 'X' } },
+          SECRET,
+          { headers: { 'x-hub-signature-256': `sha256=${value}` }, rawBody: body },
+          NOW,
+        ),
+      stripe: (value: string) =>
+        checkSignature(
+          { scheme: 'stripe', secret: { env: 'X' } },
+          SECRET,
+          { headers: { 'stripe-signature': `t=${NOW / 1000},v1=${value}` }, rawBody: body },
+          NOW,
+        ),
+      'hmac-sha256': (value: string) =>
+        checkSignature(
+          { scheme: 'hmac-sha256', secret: { env: 'X' }, header: 'x-sig' },
+          SECRET,
+          { headers: { 'x-sig': value }, rawBody: body },
+          NOW,
+        ),
+    };
+
+    for (const [scheme, check] of Object.entries(schemes)) {
+      it(`${scheme}: refuses a valid digest with anything added, removed or changed`, () => {
+        const digest = scheme === 'stripe' ? stamped : good;
+        assert.doesNotThrow(() => check(digest));
+        assert.doesNotThrow(() => check(digest.toUpperCase()), 'hex digits in either case');
+        for (const value of mangled(digest))
+          assert.throws(() => check(value), SignatureError, JSON.stringify(value));
+      });
+    }
+
+    it('stripe: refuses a timestamp that is not a whole number of seconds', () => {
+      for (const t of [`${NOW / 1000}.5`, `${NOW / 1000}x`, `+${NOW / 1000}`, '']) {
+        const value = `t=${t},v1=${hex(`${t}.`, body)}`;
+        assert.throws(
+          () =>
+            checkSignature(
+              { scheme: 'stripe', secret: { env: 'X' } },
+              SECRET,
+              { headers: { 'stripe-signature': value }, rawBody: body },
+              NOW,
+            ),
+          SignatureError,
+          value,
+        );
+      }
+    });
+  });
 });
