@@ -38,7 +38,7 @@ const normalizeRecord = (routes: Routes, record: SQSRecord): StartRequest => {
   if (route !== undefined) {
     const groupId = record.attributes.MessageGroupId;
     const context = { body, attributes, messageId, queue, ...(groupId && { groupId }) };
-    return fromRoute(routes, route, context, messageId);
+    return fromRoute(routes, route, context, { name: 'message ID', value: messageId });
   }
   if (attributes.workflowType === undefined) {
     throw new NoRouteError(`No route for queue "${queue}" and no workflowType message attribute`);
@@ -46,7 +46,7 @@ const normalizeRecord = (routes: Routes, record: SQSRecord): StartRequest => {
   return fromEnvelope(
     routes,
     { workflowType: attributes.workflowType, workflowId: attributes.workflowId, input: body },
-    (type) => `${type}-${messageId}`,
+    { name: 'message ID', value: messageId },
   );
 };
 

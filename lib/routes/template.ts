@@ -24,7 +24,12 @@ const resolve = (context: TemplateContext, path: string, route: string): unknown
   return value;
 };
 
-const interpolate = (value: unknown): string => (typeof value === 'string' ? value : JSON.stringify(value));
+/** A value as text: strings as they are, anything else as JSON; null never becomes the text "null". */
+const interpolate = (value: unknown, route: string, path: string): string => {
+  if (value === null)
+    throw new TemplateError(route, path, 'is null in the event, and cannot be part of a text');
+  return typeof value === 'string' ? value : JSON.stringify(value);
+};
 
 /**
  * Renders a template against an event's context. A string that is exactly `{path}` takes the
@@ -35,7 +40,9 @@ export const render = (template: JsonValue, context: TemplateContext, route: str
   if (typeof template === 'string') {
     const exact = EXACT.exec(template);
     if (exact?.[1] !== undefined) return resolve(context, exact[1], route);
-    return template.replace(PLACEHOLDER, (_, path: string) => interpolate(resolve(context, path, route)));
+    return template.replace(PLACEHOLDER, (_, path: string) =>
+      interpolate(resolve(context, path, route), route, path.trim()),
+    );
   }
   if (Array.isArray(template)) return template.map((item) => render(item, context, route));
   if (template !== null && typeof template === 'object') {
@@ -47,8 +54,10 @@ export const render = (template: JsonValue, context: TemplateContext, route: str
 };
 
 /** Renders a template that must produce a string, such as a workflow ID. */
-export const renderString = (template: string, context: TemplateContext, route: string): string =>
-  interpolate(render(template, context, route));
+export const renderString = (template: string, context: TemplateContext, route: string): string => {
+  const exact = EXACT.exec(template)?.[1]?.trim();
+  return interpolate(render(template, context, route), route, exact ?? template);
+};
 
 /** Every placeholder path in a template, so routes can be checked at load time. */
 export const templatePaths = (template: JsonValue | undefined): string[] => {

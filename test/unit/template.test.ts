@@ -53,6 +53,20 @@ describe('render', () => {
     assert.throws(() => render('{body.constructor}', context, 'r'), TemplateError);
   });
 
+  it('never renders null as text: in a longer string or as an ID it is a TemplateError naming the path', () => {
+    const withNull = { body: { orderId: null } };
+    assert.throws(() => render('order-{body.orderId}', withNull, 'r'), {
+      name: 'TemplateError',
+      message: 'Route "r": the path "body.orderId" is null in the event, and cannot be part of a text',
+    });
+    assert.throws(() => renderString('{body.orderId}', withNull, 'r'), {
+      name: 'TemplateError',
+      path: 'body.orderId',
+    });
+    // As a whole input value, null is a JSON value like any other.
+    assert.equal(render('{body.orderId}', withNull, 'r'), null);
+  });
+
   it('renders IDs as strings whatever the value type', () => {
     assert.equal(renderString('{body.total}', context, 'r'), '12.5');
     assert.equal(renderString('{body.orderId}', context, 'r'), 'o-1');
