@@ -9,12 +9,19 @@ type AnyEventBridgeEvent = EventBridgeEvent<string, unknown>;
 const isObject = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === 'object' && !Array.isArray(value);
 
-/** An EventBridge event has its envelope; an EventBridge Scheduler target input is just our canonical envelope. */
+const text = (value: unknown): string | undefined =>
+  typeof value === 'string' && value !== '' ? value : undefined;
+
+/** An EventBridge event has its envelope; an EventBridge Scheduler target input may be anything. */
 const isEventBridgeEvent = (event: unknown): event is AnyEventBridgeEvent =>
   isObject(event) && typeof event.source === 'string' && typeof event['detail-type'] === 'string';
 
 const isScheduledEvent = (event: AnyEventBridgeEvent): boolean =>
   event.source === 'aws.events' && event['detail-type'] === 'Scheduled Event';
+
+/** The payload EventBridge Scheduler sends a Lambda target when the schedule sets no input. */
+const isSchedulerEvent = (event: AnyEventBridgeEvent): boolean =>
+  event.source === 'aws.scheduler' && event['detail-type'] === 'Scheduled Event';
 
 /** `arn:aws:events:us-east-1:123456789012:rule/[bus-name/]nightly-report` → `nightly-report` */
 const ruleName = (arn: string): string => arn.slice(arn.lastIndexOf('/') + 1);
@@ -25,15 +32,70 @@ const envelopeOf = (value: unknown): Envelope | undefined =>
   isObject(value) && 'workflowType' in value ? (value as Envelope) : undefined;
 
 const fromSchedule = (routes: Routes, event: AnyEventBridgeEvent): StartRequest => {
-  const rules = event.resources.filter((arn) => arn.includes(':rule/')).map(ruleName);
+  const rules = (event.resources ?? []).filter((arn) => arn.includes(':rule/')).map(ruleName);
   const route = routes.schedule.find(
     ({ schedule }) => schedule !== undefined && rules.includes(schedule.rule),
   );
   if (route === undefined)
     throw new NoRouteError(`No route for scheduled rule ${rules.join(', ') || '(none)'}`);
   const rule = route.schedule?.rule;
+  const time = text(event.time);
   // A tick is named by its rule and time: a redelivered tick names the same workflow.
-  return fromRoute(routes, route, { time: event.time, rule, id: event.id }, `${rule}-${event.time}`);
+  return fromRoute(
+    routes,
+    route,
+    { time, rule, id: event.id },
+    {
+      name: 'time',
+      value: time && `${rule}-${time}`,
+    },
+  );
+};
+
+/** `arn:aws:scheduler:us-east-1:123456789012:schedule/<group>/<name>` */
+const SCHEDULE_ARN = /^arn:aws[a-z-]*:scheduler:[^:]*:[^:]*:schedule\/(?<group>[^/]+)\/(?<name>[^/]+)$/;
+
+/** What identifies one tick of an EventBridge Scheduler schedule, however it reached the function. */
+interface SchedulerTick {
+  readonly scheduleArn: string | undefined;
+  /** The time the tick was scheduled for: the same for every attempt of one tick. */
+  readonly time: string | undefined;
+  readonly detail: unknown;
+}
+
+/** A `detail` that Scheduler sends as a JSON string ("{}") is read as the JSON it holds. */
+const parsedDetail = (detail: unknown): unknown => {
+  if (typeof detail !== 'string') return detail;
+  try {
+    return JSON.parse(detail);
+  } catch {
+    return detail;
+  }
+};
+
+/**
+ * A Scheduler tick is routed by its schedule's name and group. Its workflow ID defaults to
+ * `<type>-<group>-<name>-<scheduled time>`, and its request ID is keyed by the schedule and the
+ * scheduled time, never by the execution ID, which changes with every attempt.
+ */
+const fromScheduler = (routes: Routes, tick: SchedulerTick): StartRequest => {
+  const { scheduleArn, time } = tick;
+  const parsed = SCHEDULE_ARN.exec(scheduleArn ?? '')?.groups;
+  if (parsed === undefined || scheduleArn === undefined) {
+    throw new ValidationError('A Scheduler event without the ARN of a schedule');
+  }
+  const { group = '', name = '' } = parsed;
+  const route = routes.scheduler.find(
+    ({ scheduler }) => scheduler?.name === name && (scheduler.group ?? 'default') === group,
+  );
+  if (route === undefined) throw new NoRouteError(`No route for Scheduler schedule ${group}/${name}`);
+  if (time === undefined) throw new ValidationError(`A tick of schedule ${group}/${name} without its time`);
+  const context = { time, name, group, scheduleArn, detail: parsedDetail(tick.detail) };
+  const request = fromRoute(routes, route, context, {
+    name: 'scheduled time',
+    value: `${group}-${name}-${time}`,
+  });
+  return withEventId(request, `${scheduleArn}@${time}`);
 };
 
 /** Every field of `expected` is in `actual` with an equal value; nested objects match the same way. */
@@ -58,6 +120,7 @@ const matches = (expected: unknown, actual: unknown): boolean => {
 
 const normalizeEvent = (routes: Routes, event: AnyEventBridgeEvent): StartRequest => {
   if (isScheduledEvent(event)) return fromSchedule(routes, event);
+  const identity = { name: 'event ID', value: text(event.id) };
 
   const route = routes.eventbridge.find(
     ({ eventbridge }) =>
@@ -69,33 +132,51 @@ const normalizeEvent = (routes: Routes, event: AnyEventBridgeEvent): StartReques
     const { detail, source, id, time, account, region, resources } = event;
     const detailType = event['detail-type'];
     const context = { detail, source, detailType, id, time, account, region, resources };
-    return fromRoute(routes, route, context, id);
+    return fromRoute(routes, route, context, identity);
   }
   const envelope = envelopeOf(event.detail);
   if (envelope === undefined) {
     throw new NoRouteError(`No route for source "${event.source}" and detail-type "${event['detail-type']}"`);
   }
-  return fromEnvelope(routes, envelope, (type) => `${type}-${event.id}`);
+  return fromEnvelope(routes, envelope, identity);
 };
 
 /**
- * Builds the start request for an EventBridge event: scheduled rules by rule name, custom events by
- * source and detail-type, else a canonical envelope in `detail`. Input that is not an EventBridge event
- * at all (an EventBridge Scheduler target) must itself be the canonical envelope.
+ * Builds the start request for an EventBridge event: scheduled rules by rule name, Scheduler ticks by
+ * schedule name and group, custom events by source and detail-type, else a canonical envelope in
+ * `detail`. Input that is not an EventBridge event at all is a Scheduler target input: either one that
+ * names its schedule (`scheduleArn` and `scheduledTime`, from Scheduler's context attributes), routed
+ * like the default payload, or the canonical envelope itself.
  */
 export const normalizeEventBridge = (routes: Routes, event: unknown): StartRequest => {
-  if (!isEventBridgeEvent(event)) {
-    const envelope = envelopeOf(event);
-    if (envelope === undefined) {
-      throw new ValidationError(
-        'Not an EventBridge event, and not a {"workflowType", "workflowId", "input"} envelope',
-      );
+  if (isEventBridgeEvent(event)) {
+    if (isSchedulerEvent(event)) {
+      return fromScheduler(routes, {
+        scheduleArn: text(event.resources?.[0]),
+        time: text(event.time),
+        detail: event.detail,
+      });
     }
-    // The workflow ID is all that identifies a Scheduler tick (it should hold
-    // <aws.scheduler.scheduled-time>), so it also keys the request: a retried attempt of the tick is
-    // then the same request to Temporal, whatever the reuse policy.
-    const request = fromEnvelope(routes, envelope, undefined);
-    return withEventId(request, request.workflowId);
+    const request = normalizeEvent(routes, event);
+    const id = text(event.id);
+    return id === undefined ? request : withEventId(request, id);
   }
-  return withEventId(normalizeEvent(routes, event), event.id);
+  if (isObject(event) && 'scheduleArn' in event) {
+    return fromScheduler(routes, {
+      scheduleArn: text(event.scheduleArn),
+      time: text(event.scheduledTime),
+      detail: event.detail,
+    });
+  }
+  const envelope = envelopeOf(event);
+  if (envelope === undefined) {
+    throw new ValidationError(
+      'Not an EventBridge event, not a Scheduler input with "scheduleArn" and "scheduledTime", and not a {"workflowType", "workflowId", "input"} envelope',
+    );
+  }
+  // The workflow ID is all that identifies a Scheduler tick here (it should hold
+  // <aws.scheduler.scheduled-time>), so it also keys the request: a retried attempt of the tick is
+  // then the same request to Temporal, whatever the reuse policy.
+  const request = fromEnvelope(routes, envelope, undefined);
+  return withEventId(request, request.workflowId);
 };

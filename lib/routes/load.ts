@@ -17,6 +17,8 @@ export interface HttpRoute {
   readonly route: Route;
   readonly method: HttpMethod;
   readonly pattern: RegExp;
+  /** Every header its templates name (`{headers.<name>}`): credential headers it may read. */
+  readonly namedHeaders: ReadonlySet<string>;
 }
 
 /** The routes file, validated and ready for matching. */
@@ -26,6 +28,7 @@ export interface Routes {
   readonly sqs: readonly Route[];
   readonly eventbridge: readonly Route[];
   readonly schedule: readonly Route[];
+  readonly scheduler: readonly Route[];
 }
 
 /**
@@ -42,6 +45,7 @@ export const TEMPLATE_ROOTS: Readonly<Record<TriggerKind, readonly string[]>> = 
   sqs: ['body', 'attributes', 'messageId', 'queue', 'groupId'],
   eventbridge: ['detail', 'source', 'detailType', 'id', 'time', 'account', 'region', 'resources'],
   schedule: ['time', 'rule', 'id'],
+  scheduler: ['time', 'name', 'group', 'scheduleArn', 'detail'],
 };
 
 const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -133,10 +137,17 @@ export const compile = (file: RoutesFile, origin: string, taskQueue: string | un
       route,
       method: route.http?.method ?? 'POST',
       pattern: compilePath(route.http?.path ?? '/'),
+      namedHeaders: new Set(
+        [...templatePaths(route.workflowId), ...templatePaths(route.input)]
+          .map((path) => path.split('.'))
+          .filter(([root, name]) => root === 'headers' && name !== undefined)
+          .map(([, name]) => String(name).toLowerCase()),
+      ),
     })),
     sqs: byKind('sqs'),
     eventbridge: byKind('eventbridge'),
     schedule: byKind('schedule'),
+    scheduler: byKind('scheduler'),
   };
 };
 

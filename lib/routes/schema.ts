@@ -106,8 +106,26 @@ const EventBridgeTriggerSchema = z.strictObject({
   ),
 });
 
+/** EventBridge rule and Scheduler schedule expressions (https://docs.aws.amazon.com/scheduler/latest/UserGuide/schedule-types.html). */
+const expression = (description: string) =>
+  optional(
+    z.string().check(z.regex(/^(?:rate|cron|at)\(.+\)$/, 'must be rate(...), cron(...) or at(...)')),
+    description,
+  );
+
 const ScheduleTriggerSchema = z.strictObject({
   rule: text('Name of the EventBridge scheduled rule (the last part of the rule ARN).'),
+  expression: expression(
+    'Schedule expression, rate(...) or cron(...), of the rule the deployment creates on the default bus. Without it the rule is made elsewhere.',
+  ),
+});
+
+const SchedulerTriggerSchema = z.strictObject({
+  name: text('Name of the EventBridge Scheduler schedule.'),
+  group: optional(z.string().check(z.minLength(1)), 'Its schedule group (default "default").'),
+  expression: expression(
+    'Schedule expression, rate(...), cron(...) or at(...), of the schedule the deployment creates. Without it the schedule is made elsewhere.',
+  ),
 });
 
 const RouteSchema = z
@@ -117,10 +135,14 @@ const RouteSchema = z
     sqs: optional(SqsTriggerSchema, 'Start on an SQS message.'),
     eventbridge: optional(EventBridgeTriggerSchema, 'Start on a custom EventBridge event.'),
     schedule: optional(ScheduleTriggerSchema, 'Start on a tick of an EventBridge scheduled rule.'),
+    scheduler: optional(
+      SchedulerTriggerSchema,
+      "Start on a tick of an EventBridge Scheduler schedule: its default payload, or a target input that holds the schedule's ARN and scheduled time.",
+    ),
     workflowType: text('Workflow type name; must be a key of "workflows".'),
     workflowId: optional(
       z.string().check(z.minLength(1)),
-      'Workflow ID template. Build it from a business key so duplicates collapse. Default: "<workflowType>-" and the event\'s identity (http: Idempotency-Key header, else the request ID; sqs: message ID; eventbridge: event ID; schedule: rule name and time).',
+      'Workflow ID template. Build it from a business key so duplicates collapse. Default: "<workflowType>-" and the event\'s identity (http: Idempotency-Key header, else the request ID; sqs: message ID; eventbridge: event ID; schedule: rule name and time; scheduler: group, name and scheduled time).',
     ),
     input: optional(
       z.json(),

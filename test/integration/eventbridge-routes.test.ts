@@ -56,4 +56,26 @@ describe('EventBridge routes by detail, with default workflow IDs, against a rea
     const again = await invoke({ ...tick });
     assert.equal(again.runId, first.runId);
   });
+
+  it('starts a Scheduler tick from its default payload by schedule name and group, once across retried attempts and a templated input', async () => {
+    const time = new Date(Date.now() - Math.floor(Math.random() * 1e9)).toISOString().replace(/\.\d+Z$/, 'Z');
+    const tick = { ...fixture<Record<string, unknown>>('eventbridge/scheduler-default.json'), time };
+    const first = await invoke(tick);
+    assert.equal(first.workflowId, `nightlyReport-ops-hourly-sync-${time}`);
+    const { result } = await stack.completed(first.workflowId);
+    assert.deepEqual(result, {
+      reported: true,
+      input: { schedule: 'ops/hourly-sync', at: time, detail: {} },
+    });
+
+    // nightlyReport allows duplicate IDs: only the request ID keeps a retried attempt to one run.
+    const retried = await invoke({ ...tick, id: crypto.randomUUID() });
+    const templated = await invoke({
+      ...fixture<Record<string, unknown>>('eventbridge/scheduler-templated.json'),
+      scheduledTime: time,
+    });
+    assert.equal(retried.runId, first.runId);
+    assert.equal(templated.runId, first.runId);
+    assert.equal((await stack.runs(first.workflowId)).length, 1);
+  });
 });

@@ -125,4 +125,66 @@ describe('normalizeEventBridge', () => {
     const request = normalizeEventBridge(contract, fixture('eventbridge/scheduled.json'));
     assert.equal(request.workflowId, 'nightlyReport-nightly-report-2026-11-29T02:00:00Z');
   });
+
+  describe('EventBridge Scheduler', () => {
+    const tick = '2026-11-29T03:00:00Z';
+    const arn = 'arn:aws:scheduler:us-east-1:123456789012:schedule/ops/hourly-sync';
+
+    it("routes Scheduler's default payload by schedule name and group, with an ID and request key from the scheduled time", () => {
+      const request = normalizeEventBridge(contract, fixture('eventbridge/scheduler-default.json'));
+      assert.equal(request.route, 'hourly-sync');
+      assert.equal(request.workflowType, 'nightlyReport');
+      assert.equal(request.workflowId, `nightlyReport-ops-hourly-sync-${tick}`);
+      assert.equal(request.eventId, `${arn}@${tick}`);
+      assert.deepEqual(request.input, { schedule: 'ops/hourly-sync', at: tick, detail: {} });
+    });
+
+    it('routes a templated target input that names its schedule the same way', () => {
+      const request = normalizeEventBridge(contract, fixture('eventbridge/scheduler-templated.json'));
+      const defaults = normalizeEventBridge(contract, fixture('eventbridge/scheduler-default.json'));
+      assert.equal(request.workflowId, defaults.workflowId);
+      assert.equal(request.eventId, defaults.eventId);
+      assert.deepEqual(request.input, {
+        schedule: 'ops/hourly-sync',
+        at: tick,
+        detail: { scope: 'all-tenants' },
+      });
+    });
+
+    it('keys a retried attempt, whose event ID differs, as the same request', () => {
+      const first = fixture<Record<string, unknown>>('eventbridge/scheduler-default.json');
+      const retry = { ...first, id: 'another-execution' };
+      assert.equal(
+        normalizeEventBridge(contract, retry).eventId,
+        normalizeEventBridge(contract, first).eventId,
+      );
+    });
+
+    it('tells a schedule without a route, of another group, or without its time', () => {
+      const event = fixture<Record<string, unknown>>('eventbridge/scheduler-default.json');
+      assert.throws(
+        () => normalizeEventBridge(contract, { ...event, resources: [arn.replace('/ops/', '/default/')] }),
+        { name: 'NoRouteError', message: 'No route for Scheduler schedule default/hourly-sync' },
+      );
+      assert.throws(() => normalizeEventBridge(contract, { ...event, resources: [] }), ValidationError);
+      assert.throws(() => normalizeEventBridge(contract, { ...event, time: undefined }), ValidationError);
+      assert.throws(
+        () => normalizeEventBridge(contract, { scheduleArn: arn, detail: {} }),
+        /without its time/,
+      );
+    });
+  });
+
+  it('refuses a default workflow ID for an event without an ID, rather than "undefined"', () => {
+    const event = {
+      ...fixture<Record<string, unknown>>('eventbridge/order-placed.json'),
+      id: undefined,
+      'detail-type': 'Unrouted',
+      detail: { workflowType: 'processOrder' },
+    };
+    assert.throws(() => normalizeEventBridge(contract, event), {
+      name: 'ValidationError',
+      message: 'The envelope names no workflowId, and the event has no event ID to derive one from',
+    });
+  });
 });
