@@ -1,9 +1,8 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { deadlineFrom } from '#lib/deadline.ts';
 import { logFailure } from '#lib/failure.ts';
-import { logger } from '#lib/logger.ts';
+import { logContext } from '#lib/logContext.ts';
 import { normalizeEventBridge } from '#lib/normalize/eventbridge.ts';
 import { routes } from '#lib/routes/load.ts';
 import { type StartResult, startWorkflow } from '#lib/start.ts';
@@ -15,7 +14,7 @@ const eventId = (event: unknown, context: Context): string =>
 
 // Failures are logged, then thrown, so Lambda's async retries and the on-failure destination apply.
 export const handler = middy<unknown, StartResult>()
-  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(logContext())
   .handler(async (event, context) => {
     try {
       return await startWorkflow(normalizeEventBridge(table, event), deadlineFrom(context));

@@ -1,4 +1,3 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import httpCors from '@middy/http-cors';
 import httpSecurityHeaders from '@middy/http-security-headers';
@@ -6,7 +5,8 @@ import type { APIGatewayProxyResultV2 } from 'aws-lambda';
 import { config } from '#lib/config.ts';
 import { handleHttp } from '#lib/http/handle.ts';
 import { httpProblemDetails } from '#lib/http/problemDetails.ts';
-import { logger } from '#lib/logger.ts';
+import { redactHttpEvent } from '#lib/http/redact.ts';
+import { logContext } from '#lib/logContext.ts';
 import { type HttpEvent, toHttpRequest } from '#lib/normalize/http.ts';
 import { routes } from '#lib/routes/load.ts';
 
@@ -15,7 +15,7 @@ const table = await routes();
 const { corsAllowOrigins } = config();
 
 const base = middy<HttpEvent, APIGatewayProxyResultV2>()
-  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(logContext(redactHttpEvent(table)))
   // onError runs in reverse order: the problem response exists before the headers are added to it.
   .use(httpSecurityHeaders());
 

@@ -1,7 +1,6 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { logger } from '#lib/logger.ts';
+import { logContext } from '#lib/logContext.ts';
 import { routes } from '#lib/routes/load.ts';
 import { processSqsBatch } from '#lib/sqsBatch.ts';
 
@@ -9,5 +8,5 @@ const table = await routes();
 
 // Failed records are reported as batchItemFailures (ReportBatchItemFailures), even when all of them fail.
 export const handler = middy<SQSEvent, SQSBatchResponse>()
-  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(logContext())
   .handler((event, context) => processSqsBatch(table, event, context));

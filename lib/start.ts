@@ -4,6 +4,7 @@ import { isGrpcServiceError } from '@temporalio/client';
 import { encodeWorkflowIdConflictPolicy, encodeWorkflowIdReusePolicy } from '@temporalio/common';
 import { WorkflowConflictError } from '#lib/errors.ts';
 import { logger } from '#lib/logger.ts';
+import { CALLER_SCOPE_MEMO } from '#lib/normalize/callerScope.ts';
 import type { StartRequest } from '#lib/normalize/types.ts';
 import { callTemporal } from '#lib/temporal/call.ts';
 import { fromTemporalError } from '#lib/temporal/errors.ts';
@@ -58,6 +59,9 @@ const start = async (request: StartRequest, deadline: number): Promise<StartResu
         input: { payloads: request.input === undefined ? [] : [payloadConverter.toPayload(request.input)] },
         workflowIdReusePolicy: encodeWorkflowIdReusePolicy(request.idReusePolicy),
         workflowIdConflictPolicy: encodeWorkflowIdConflictPolicy(request.idConflictPolicy),
+        ...(request.scope !== undefined && {
+          memo: { fields: { [CALLER_SCOPE_MEMO]: payloadConverter.toPayload(request.scope) } },
+        }),
       });
       return {
         workflowId,

@@ -7,6 +7,7 @@ import {
 import { CancelledFailure, TerminatedFailure, TimeoutFailure } from '@temporalio/common';
 import { WorkflowNotAllowedError, WorkflowNotFoundError } from '#lib/errors.ts';
 import { logger } from '#lib/logger.ts';
+import { CALLER_SCOPE_MEMO } from '#lib/normalize/callerScope.ts';
 import type { Routes } from '#lib/routes/load.ts';
 import type { StartResult } from '#lib/start.ts';
 import { callTemporal } from '#lib/temporal/call.ts';
@@ -69,10 +70,21 @@ const outcomeOf = async (
  * in time): the start has already succeeded, so the caller answers as if it had not waited rather than
  * fail a request that did what it asked.
  */
-export const awaitOutcome = async (started: StartResult, deadline: number): Promise<Outcome | undefined> => {
+export const awaitOutcome = async (
+  started: StartResult,
+  deadline: number,
+  scope: string | undefined,
+): Promise<Outcome | undefined> => {
   if (deadline <= Date.now()) return undefined;
   const { workflowId, runId } = started;
   try {
+    if (!started.started && scope !== undefined) {
+      // An existing workflow, found by a shared business key: its outcome is its starter's to read.
+      const { memo } = await callTemporal(deadline, ({ client }) =>
+        client.workflow.getHandle(workflowId, runId).describe(),
+      );
+      if (!visibleTo(memo, scope)) return undefined;
+    }
     return await callTemporal(deadline, (temporal) => outcomeOf(temporal, workflowId, runId));
   } catch (error) {
     const failure = fromTemporalError(error, { workflowId });
@@ -87,13 +99,24 @@ export const awaitOutcome = async (started: StartResult, deadline: number): Prom
 };
 
 /**
+ * Whether a workflow is the requester's to see: one an authenticated caller started is shown to that
+ * caller only (its scope is in the memo); one started without a caller, to anyone the API lets in.
+ */
+const visibleTo = (memo: Record<string, unknown> | undefined, scope: string | undefined): boolean => {
+  const owner = memo?.[CALLER_SCOPE_MEMO];
+  return owner === undefined || owner === scope;
+};
+
+/**
  * The latest run of a workflow, with its result or failure once closed. Only workflows of an
- * allow-listed type are shown, so the endpoint cannot read other workflows of the namespace.
+ * allow-listed type are shown, so the endpoint cannot read other workflows of the namespace, and only
+ * to the caller that started them (see `visibleTo`): to any other it does not exist.
  */
 export const workflowStatus = async (
   routes: Routes,
   workflowId: string,
   deadline: number,
+  scope: string | undefined,
 ): Promise<WorkflowStatus> => {
   let description: WorkflowExecutionDescription;
   let outcome: Outcome | undefined;
@@ -101,6 +124,7 @@ export const workflowStatus = async (
     description = await callTemporal(deadline, ({ client }) =>
       client.workflow.getHandle(workflowId).describe(),
     );
+    if (!visibleTo(description.memo, scope)) throw new WorkflowNotFoundError(`No workflow ${workflowId}`);
     const { runId, status } = description;
     if (
       routes.workflows.has(description.type) &&
@@ -110,6 +134,7 @@ export const workflowStatus = async (
       outcome = await callTemporal(deadline, (temporal) => outcomeOf(temporal, workflowId, runId));
     }
   } catch (error) {
+    if (error instanceof WorkflowNotFoundError) throw error;
     if (error instanceof SdkNotFound) throw new WorkflowNotFoundError(`No workflow ${workflowId}`);
     throw fromTemporalError(error, { workflowId });
   }

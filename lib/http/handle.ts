@@ -1,6 +1,7 @@
 import type { Context } from 'aws-lambda';
 import { config } from '#lib/config.ts';
 import { deadlineFrom, waitDeadlineFrom } from '#lib/deadline.ts';
+import { callerScope } from '#lib/normalize/callerScope.ts';
 import { checkBody, type HttpRequest, matchHttp, startRequestOf } from '#lib/normalize/http.ts';
 import type { Routes } from '#lib/routes/load.ts';
 import { startWorkflow } from '#lib/start.ts';
@@ -22,8 +23,9 @@ export const handleHttp = async (
 ): Promise<HttpResponse> => {
   const target = matchHttp(routes, request);
   checkBody(request, config().maxBodyBytes);
+  const scope = request.caller === undefined ? undefined : callerScope(request.caller);
   if (target.kind === 'status') {
-    return statusResponse(await workflowStatus(routes, target.workflowId, deadlineFrom(context)));
+    return statusResponse(await workflowStatus(routes, target.workflowId, deadlineFrom(context), scope));
   }
   const signature = target.kind === 'route' ? target.route.http?.signature : undefined;
   if (target.kind === 'route' && signature !== undefined) {
@@ -32,6 +34,6 @@ export const handleHttp = async (
   const result = await startWorkflow(startRequestOf(routes, target, request), deadlineFrom(context));
   const seconds = preferredWaitSeconds(request.headers.prefer);
   if (seconds === undefined) return startedResponse(result);
-  const outcome = await awaitOutcome(result, waitDeadlineFrom(context, seconds, invokedAt));
+  const outcome = await awaitOutcome(result, waitDeadlineFrom(context, seconds, invokedAt), scope);
   return startedResponse(result, { preference: `wait=${seconds}`, outcome });
 };

@@ -6,8 +6,10 @@ import {
   PayloadTooLargeError,
   UnsupportedMediaTypeError,
 } from '#lib/errors.ts';
+import { signatureHeaderOf } from '#lib/http/signatureHeader.ts';
 import type { Routes } from '#lib/routes/load.ts';
 import type { Route } from '#lib/routes/schema.ts';
+import { callerScope } from './callerScope.ts';
 import { fromEnvelope, fromRoute } from './resolve.ts';
 import type { StartRequest } from './types.ts';
 
@@ -22,7 +24,13 @@ export interface HttpRequest {
   readonly cookies: Readonly<Record<string, string>>;
   /** The body's bytes, base64-decoded when API Gateway encoded them: what a webhook signature covers. */
   readonly rawBody: Buffer | undefined;
-  readonly requestId: string;
+  /** API Gateway's request ID; events of other shapes may have none. */
+  readonly requestId: string | undefined;
+  /**
+   * The authenticated caller, as API Gateway's authorizer vouches for it: `iam:<principal ARN>` (IAM,
+   * SigV4), or `jwt:<issuer>|<sub>` (a JWT, or a Cognito user pool's claims). Undefined without one.
+   */
+  readonly caller: string | undefined;
 }
 
 export type HttpEvent = APIGatewayProxyEventV2 | APIGatewayProxyEvent;
@@ -80,6 +88,29 @@ const withCookies = (
   return { ...request, headers, cookies: parseCookies(headers.cookie) };
 };
 
+type Claims = Readonly<Record<string, unknown>> | undefined;
+
+const jwtCaller = (claims: Claims): string | undefined => {
+  const sub = claims?.sub;
+  if (typeof sub !== 'string' || sub === '') return undefined;
+  return `jwt:${typeof claims?.iss === 'string' ? claims.iss : ''}|${sub}`;
+};
+
+const iamCaller = (arn: unknown): string | undefined =>
+  typeof arn === 'string' && arn !== '' ? `iam:${arn}` : undefined;
+
+/** Who API Gateway's authorizer says sent the request (payload 2.0 and 1.0 keep it in different places). */
+const callerOf = (event: HttpEvent): string | undefined => {
+  if (isV2(event)) {
+    const authorizer = (
+      event.requestContext as { authorizer?: { iam?: { userArn?: unknown }; jwt?: { claims?: Claims } } }
+    ).authorizer;
+    return iamCaller(authorizer?.iam?.userArn) ?? jwtCaller(authorizer?.jwt?.claims);
+  }
+  const { identity, authorizer } = event.requestContext ?? {};
+  return iamCaller(identity?.userArn) ?? jwtCaller((authorizer as { claims?: Claims } | null)?.claims);
+};
+
 /** Normalizes HTTP API (payload 2.0) and REST API (payload 1.0) events into one shape. */
 export const toHttpRequest = (event: HttpEvent): HttpRequest => {
   if (isV2(event)) {
@@ -94,7 +125,8 @@ export const toHttpRequest = (event: HttpEvent): HttpRequest => {
       headers: headerMap(event.headers),
       query: queryMap(event.queryStringParameters),
       rawBody: rawBodyOf(event.body, event.isBase64Encoded),
-      requestId,
+      requestId: requestId || undefined,
+      caller: callerOf(event),
     };
     return withCookies(request, event.cookies);
   }
@@ -109,14 +141,21 @@ export const toHttpRequest = (event: HttpEvent): HttpRequest => {
       multiQuery && Object.keys(multiQuery).length > 0 ? multiQuery : event.queryStringParameters,
     ),
     rawBody: rawBodyOf(event.body, event.isBase64Encoded),
-    requestId: event.requestContext.requestId,
+    requestId: event.requestContext?.requestId || undefined,
+    caller: callerOf(event),
   };
   return withCookies(request, undefined);
 };
 
 /** What a request asks for: a route, a start through the canonical envelope, or a workflow's status. */
 export type HttpTarget =
-  | { readonly kind: 'route'; readonly route: Route; readonly path: Readonly<Record<string, string>> }
+  | {
+      readonly kind: 'route';
+      readonly route: Route;
+      readonly path: Readonly<Record<string, string>>;
+      /** Credential-bearing headers the route's templates name, and may therefore read. */
+      readonly namedHeaders: ReadonlySet<string>;
+    }
   | { readonly kind: 'envelope'; readonly workflowType: string }
   | { readonly kind: 'status'; readonly workflowId: string };
 
@@ -134,7 +173,7 @@ const CANONICAL_PATH = /^\/workflows\/(?<segment>[^/]+)\/?$/;
 /** Routes first, in file order; then `POST /workflows/{workflowType}` and `GET /workflows/{workflowId}`. */
 export const matchHttp = (routes: Routes, request: HttpRequest): HttpTarget => {
   const allow = new Set<string>();
-  for (const { route, method, pattern } of routes.http) {
+  for (const { route, method, pattern, namedHeaders } of routes.http) {
     const match = pattern.exec(request.path);
     if (match === null) continue;
     if (method !== request.method) {
@@ -144,7 +183,7 @@ export const matchHttp = (routes: Routes, request: HttpRequest): HttpTarget => {
     const path = Object.fromEntries(
       Object.entries(match.groups ?? {}).map(([name, value]) => [name, decodeSegment(value)]),
     );
-    return { kind: 'route', route, path };
+    return { kind: 'route', route, path, namedHeaders };
   }
   const segment = CANONICAL_PATH.exec(request.path)?.groups?.segment;
   if (segment !== undefined) {
@@ -187,23 +226,63 @@ const parseBody = (body: Buffer | undefined): unknown => {
   }
 };
 
+/**
+ * Headers that carry credentials. They never reach a workflow's input through the `headers` root, where
+ * they would live on in Temporal's history, unless a route's template names one explicitly; the
+ * route's webhook signature header is one of them. They are redacted when the event is logged.
+ */
+export const CREDENTIAL_HEADERS: ReadonlySet<string> = new Set([
+  'authorization',
+  'proxy-authorization',
+  'cookie',
+  'x-api-key',
+]);
+
+/** The `headers` template root: the request's headers less the credentials the route does not name. */
+const templateHeaders = (
+  headers: Readonly<Record<string, string>>,
+  target: Extract<HttpTarget, { kind: 'route' }>,
+): Record<string, string> => {
+  const signature = target.route.http?.signature;
+  const hidden = (name: string) =>
+    (CREDENTIAL_HEADERS.has(name) || name === signatureHeaderOf(signature)) && !target.namedHeaders.has(name);
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => !hidden(name)));
+};
+
+/**
+ * What a retried request keeps: its Idempotency-Key, else API Gateway's request ID. A key is scoped to
+ * the authenticated caller, so that two callers who pick the same key name two workflows.
+ */
+const identityOf = ({ headers, requestId, caller }: HttpRequest) => {
+  const key = headers['idempotency-key'];
+  if (!key) return { name: 'Idempotency-Key header or request ID', value: requestId };
+  return {
+    name: 'Idempotency-Key header',
+    value: caller === undefined ? key : `${callerScope(caller)}-${key}`,
+  };
+};
+
 /** The start request for a route or the canonical envelope: parses the body and renders templates. */
 export const startRequestOf = (
   routes: Routes,
   target: Exclude<HttpTarget, { kind: 'status' }>,
   request: HttpRequest,
 ): StartRequest => {
-  const { headers, query, cookies, requestId } = request;
+  const { headers, query, cookies, requestId, caller } = request;
   // A retried POST that carries the same Idempotency-Key names the same workflow.
-  const identity = headers['idempotency-key'] || requestId;
+  const identity = identityOf(request);
   const body = parseBody(request.rawBody);
+  const scope = caller === undefined ? {} : { scope: callerScope(caller) };
   if (target.kind === 'route') {
-    const context = { body, headers, query, cookies, path: target.path, requestId };
-    return fromRoute(routes, target.route, context, identity);
+    const context = {
+      body,
+      headers: templateHeaders(headers, target),
+      query,
+      cookies,
+      path: target.path,
+      requestId,
+    };
+    return { ...fromRoute(routes, target.route, context, identity), ...scope };
   }
-  return fromEnvelope(
-    routes,
-    { workflowType: target.workflowType, input: body },
-    (type) => `${type}-${identity}`,
-  );
+  return { ...fromEnvelope(routes, { workflowType: target.workflowType, input: body }, identity), ...scope };
 };

@@ -16,4 +16,6 @@ export interface StartRequest {
    * ID). It makes the start request idempotent on the server, whatever the ID reuse policy.
    */
   readonly eventId?: string;
+  /** The authenticated caller's scope (see callerScope.ts), kept in the workflow's memo. */
+  readonly scope?: string;
 }

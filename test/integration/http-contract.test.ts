@@ -8,13 +8,14 @@ import type {
   APIGatewayProxyStructuredResultV2,
 } from 'aws-lambda';
 import { lambdaContext } from '../../scripts/lambdaContext.ts';
+import { canarySecret } from '../helpers/canary.ts';
 import { fixture, httpEvent, restEvent, uid } from '../helpers/events.ts';
 import { captureLogs } from '../helpers/logs.ts';
 import { type Moto, startMoto } from '../helpers/moto.ts';
 import { type Stack, startStack } from '../helpers/stack.ts';
 
-const GITHUB_SECRET = `gh-${uid()}`;
-const STRIPE_SECRET = `whsec_${uid()}`;
+const GITHUB_SECRET = canarySecret('gh');
+const STRIPE_SECRET = canarySecret('whsec');
 const ORIGIN = 'https://shop.example.com';
 
 describe('the HTTP contract against a real Temporal server', () => {
@@ -184,6 +185,84 @@ describe('the HTTP contract against a real Temporal server', () => {
     });
   });
 
+  describe('identity and credentials', () => {
+    const as = (event: APIGatewayProxyEventV2, user: string | undefined): APIGatewayProxyEventV2 =>
+      user === undefined
+        ? event
+        : ({
+            ...event,
+            requestContext: {
+              ...event.requestContext,
+              authorizer: { iam: { userArn: `arn:aws:iam::123456789012:user/${user}` } },
+            },
+          } as APIGatewayProxyEventV2);
+    const status = (workflowId: string, user: string | undefined) =>
+      invoke(as(httpEvent({ method: 'GET', path: `/workflows/${encodeURIComponent(workflowId)}` }), user));
+
+    it('answers 422, not a workflow named "undefined", to a request with no request ID and no Idempotency-Key (ALB)', async () => {
+      const response = await invoke(fixture<APIGatewayProxyEvent>('http/alb-post.json'));
+      assert.equal(response.statusCode, 422);
+      assert.match(json(response).detail, /no Idempotency-Key header or request ID/);
+      assert.equal(await stack.exists('processOrder-undefined'), false);
+    });
+
+    it('keeps credential-bearing headers out of the workflow input unless the route names them', async () => {
+      const token = canarySecret('bearer');
+      const key = uid();
+      const headers = {
+        authorization: `Bearer ${token}`,
+        'x-api-key': token,
+        'x-tenant': 'acme',
+        'idempotency-key': key,
+      };
+      const response = await invoke(httpEvent({ path: '/echo', body: { n: 1 }, headers }));
+      assert.equal(response.statusCode, 202);
+      const { result } = await stack.completed(json(response).workflowId);
+      const input = (result as { input: { headers: Record<string, string> } }).input;
+      assert.equal(input.headers['x-tenant'], 'acme');
+      assert.ok(!JSON.stringify(result).includes(token), 'no credential in the input');
+    });
+
+    it('scopes an Idempotency-Key to the caller: two callers, one key, two workflows, each visible to its caller only', async () => {
+      const key = uid();
+      const alice = await invoke(
+        as(canonical('processOrder', { who: 'alice' }, { 'idempotency-key': key }), 'alice'),
+      );
+      const bob = await invoke(
+        as(canonical('processOrder', { who: 'bob' }, { 'idempotency-key': key }), 'bob'),
+      );
+      const again = await invoke(
+        as(canonical('processOrder', { who: 'alice' }, { 'idempotency-key': key }), 'alice'),
+      );
+
+      assert.equal(alice.statusCode, 202);
+      assert.equal(bob.statusCode, 202, "bob's key names a workflow of his own");
+      assert.notEqual(json(alice).workflowId, json(bob).workflowId);
+      assert.equal(again.statusCode, 200);
+      assert.equal(json(again).runId, json(alice).runId);
+      const aliceId = json(alice).workflowId as string;
+      await stack.completed(aliceId);
+      assert.equal((await status(aliceId, 'alice')).statusCode, 200);
+      assert.equal((await status(aliceId, 'bob')).statusCode, 404, 'to another caller it does not exist');
+      assert.equal((await status(aliceId, undefined)).statusCode, 404);
+    });
+
+    it("does not show another caller's result through a shared business key and Prefer: wait", async () => {
+      const orderId = uid();
+      const order = (user: string, headers: Record<string, string> = {}) =>
+        invoke(as(httpEvent({ path: '/orders/acme', body: { orderId }, headers }), user));
+      assert.equal((await order('alice')).statusCode, 202);
+      await stack.completed(`order-${orderId}`);
+
+      const bob = await order('bob', { prefer: 'wait=5' });
+      assert.equal(bob.statusCode, 200);
+      assert.equal(json(bob).started, false);
+      assert.equal(json(bob).result, undefined, "alice's result is not bob's to read");
+      const alice = await order('alice', { prefer: 'wait=5' });
+      assert.equal(json(alice).status, 'COMPLETED', 'alice reads her own');
+    });
+  });
+
   describe('refusals', () => {
     it('answers 413 for a body over HTTP_MAX_BODY_BYTES (1 MiB) and 415 for a body not declared as JSON; starts nothing', async () => {
       const orderId = uid();
@@ -261,8 +340,8 @@ describe('the HTTP contract against a real Temporal server', () => {
     });
 
     it('reads a secret from Secrets Manager, and picks up a rotated one at its first use', async () => {
-      const first = `gh-managed-${uid()}`;
-      const second = `gh-managed-${uid()}`;
+      const first = canarySecret('gh-managed');
+      const second = canarySecret('gh-managed');
       const name = 'webhooks/github';
       await moto.secretsManager.send(
         new CreateSecretCommand({ Name: name, SecretString: JSON.stringify({ secret: first }) }),

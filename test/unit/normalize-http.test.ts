@@ -202,3 +202,107 @@ describe('checkBody', () => {
     }
   });
 });
+
+describe('identity and credentials in HTTP start requests', () => {
+  const contract = compileRoutes(fixture('../routes/contract.json'), 'contract.json', undefined);
+  const normalizeWith = (routes: typeof contract, event: Parameters<typeof toHttpRequest>[0]) => {
+    const request = toHttpRequest(event);
+    const target = matchHttp(routes, request);
+    assert.notEqual(target.kind, 'status');
+    return startRequestOf(routes, target as Exclude<typeof target, { kind: 'status' }>, request);
+  };
+  const withCaller = (event: APIGatewayProxyEventV2, authorizer: unknown): APIGatewayProxyEventV2 =>
+    ({ ...event, requestContext: { ...event.requestContext, authorizer } }) as APIGatewayProxyEventV2;
+
+  it('refuses a default workflow ID when the event has no request ID and no Idempotency-Key (an ALB event)', () => {
+    const alb = fixture<APIGatewayProxyEvent>('http/alb-post.json');
+    assert.throws(() => normalize(alb), {
+      name: 'ValidationError',
+      message:
+        'The envelope names no workflowId, and the event has no Idempotency-Key header or request ID to derive one from',
+    });
+    const keyed = { ...alb, headers: { ...alb.headers, 'idempotency-key': 'k-1' } };
+    assert.equal(normalize(keyed).workflowId, 'processOrder-k-1');
+  });
+
+  it('leaves credential-bearing headers out of {headers} unless the route names them', () => {
+    const headers = {
+      authorization: 'Bearer secret-token',
+      'proxy-authorization': 'Basic abc',
+      cookie: 'session=s',
+      'x-api-key': 'key',
+      'x-tenant': 'acme',
+      'idempotency-key': 'h-1',
+    };
+    const echoed = normalizeWith(contract, httpEvent({ path: '/echo', body: {}, headers }));
+    const echoedHeaders = (echoed.input as { headers: Record<string, string> }).headers;
+    for (const name of ['authorization', 'proxy-authorization', 'cookie', 'x-api-key']) {
+      assert.equal(Object.hasOwn(echoedHeaders, name), false, name);
+    }
+    assert.equal(echoedHeaders['x-tenant'], 'acme');
+
+    const named = normalizeWith(contract, httpEvent({ path: '/echo-auth', body: {}, headers }));
+    assert.deepEqual(named.input, { auth: 'Bearer secret-token' });
+  });
+
+  it("leaves a route's own signature header out of {headers}", () => {
+    const request = toHttpRequest(
+      httpEvent({
+        path: '/webhooks/github',
+        body: {},
+        headers: { 'x-hub-signature-256': 'sha256=00', 'x-github-delivery': 'd-1' },
+      }),
+    );
+    const target = matchHttp(contract, request);
+    assert.equal(target.kind, 'route');
+    const echo = { ...(target as Extract<typeof target, { kind: 'route' }>) };
+    const route = { ...echo.route, input: { headers: '{headers}' } };
+    const rendered = startRequestOf(contract, { ...echo, route }, request);
+    assert.deepEqual(
+      Object.keys((rendered.input as { headers: object }).headers).includes('x-hub-signature-256'),
+      false,
+    );
+  });
+
+  it('scopes an Idempotency-Key to the authenticated caller, IAM or JWT, and marks the request with that scope', () => {
+    const event = httpEvent({
+      path: '/workflows/processOrder',
+      body: {},
+      headers: { 'idempotency-key': 'same' },
+    });
+    const alice = normalize(withCaller(event, { iam: { userArn: 'arn:aws:iam::123456789012:user/alice' } }));
+    const bob = normalize(withCaller(event, { iam: { userArn: 'arn:aws:iam::123456789012:user/bob' } }));
+    const carol = normalize(
+      withCaller(event, { jwt: { claims: { iss: 'https://idp.example.com', sub: 'carol' } } }),
+    );
+    const anonymous = normalize(event);
+
+    assert.match(alice.workflowId, /^processOrder-[0-9a-f]{16}-same$/);
+    assert.equal(new Set([alice.workflowId, bob.workflowId, carol.workflowId]).size, 3);
+    assert.equal(anonymous.workflowId, 'processOrder-same');
+    assert.equal(alice.scope, alice.workflowId.split('-')[1]);
+    assert.equal(anonymous.scope, undefined);
+    assert.doesNotMatch(alice.workflowId, /alice/, 'the principal is not in the ID');
+  });
+
+  it('reads the caller of a REST API request: IAM identity, or Cognito claims', () => {
+    const rest = restEvent();
+    const iam = {
+      ...rest,
+      requestContext: {
+        ...rest.requestContext,
+        identity: { ...rest.requestContext.identity, userArn: 'arn:aws:iam::123456789012:user/alice' },
+      },
+    };
+    assert.equal(toHttpRequest(iam).caller, 'iam:arn:aws:iam::123456789012:user/alice');
+    const cognito = {
+      ...rest,
+      requestContext: {
+        ...rest.requestContext,
+        authorizer: { claims: { iss: 'https://cognito', sub: 'u-1' } },
+      },
+    };
+    assert.equal(toHttpRequest(cognito).caller, 'jwt:https://cognito|u-1');
+    assert.equal(toHttpRequest(rest).caller, undefined);
+  });
+});
