@@ -1,3 +1,5 @@
+import { recordCaptured } from './canary.ts';
+
 /** A chunk made only of JSON objects, one per line: what the Powertools logger writes. */
 const logLines = (chunk: string): string[] | undefined => {
   const lines = chunk.split('\n').filter(Boolean);
@@ -51,5 +53,6 @@ export const captureLogs = async <T>(
     streams.forEach((stream, index) => {
       stream.write = originals[index] as typeof stream.write;
     });
+    recordCaptured(lines);
   }
 };

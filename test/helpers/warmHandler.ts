@@ -1,6 +1,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { stopChild } from '../../scripts/temporalServer.ts';
+import { recordCaptured } from './canary.ts';
 
 /**
  * A Lambda execution environment in a child process: it imports one handler once and invokes it for
@@ -115,6 +116,7 @@ export const startWarmHandler = async (options: WarmHandlerOptions): Promise<War
     async stop() {
       child.kill('SIGCONT');
       await stopChild(child);
+      recordCaptured(output);
     },
   };
 };

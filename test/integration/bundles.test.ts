@@ -4,9 +4,12 @@ import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { unzipSync } from 'fflate';
+import { canarySecret, recordCaptured } from '../helpers/canary.ts';
 import { fixture, uid } from '../helpers/events.ts';
 import { startGrpcProxy } from '../helpers/grpcProxy.ts';
 import { startMoto } from '../helpers/moto.ts';
@@ -14,17 +17,18 @@ import { type Stack, startStack } from '../helpers/stack.ts';
 
 const run = promisify(execFile);
 const FUNCTIONS = ['http', 'sqs', 'eventbridge'] as const;
+const CONTRACT_ROUTES = fileURLToPath(new URL('../routes/contract.json', import.meta.url));
 
 /**
  * Imports a built bundle in a fresh Node process, from a folder with no node_modules anywhere
  * above it, and invokes its handler with one event. `npm test` builds the bundles first.
  */
-const invokeBundle = async (
+const runBundle = async (
   name: string,
   event: unknown,
   env: Record<string, string> = {},
   from: 'folder' | 'zip' = 'folder',
-): Promise<unknown> => {
+): Promise<{ result: unknown; output: string[] }> => {
   const dir = await mkdtemp(join(tmpdir(), `bundle-${name}-`));
   try {
     if (from === 'zip') {
@@ -46,7 +50,7 @@ const invokeBundle = async (
       process.stdout.write('\\nRESULT ' + JSON.stringify(result ?? null) + '\\n');
       process.exit(0);
     `;
-    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
+    const { stdout, stderr } = await run(process.execPath, ['--input-type=module', '-e', script], {
       cwd: dir,
       env: {
         PATH: process.env.PATH,
@@ -56,13 +60,18 @@ const invokeBundle = async (
       },
       timeout: 30_000,
     });
+    const output = `${stdout}\n${stderr}`.split('\n').filter(Boolean);
+    recordCaptured(output);
     const line = stdout.split('\n').find((entry) => entry.startsWith('RESULT '));
     assert.ok(line, `no result from the ${name} bundle:\n${stdout}`);
-    return JSON.parse(line.slice('RESULT '.length));
+    return { result: JSON.parse(line.slice('RESULT '.length)), output };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 };
+
+const invokeBundle = async (...args: Parameters<typeof runBundle>): Promise<unknown> =>
+  (await runBundle(...args)).result;
 
 describe('built bundles', () => {
   let stack: Stack;
@@ -110,7 +119,7 @@ describe('built bundles', () => {
     const moto = await startMoto();
     const proxy = await startGrpcProxy({ target: stack.address });
     try {
-      const key = `key-${uid()}`;
+      const key = canarySecret('temporal-key');
       proxy.requireApiKey(key);
       await moto.secretsManager.send(
         new CreateSecretCommand({
@@ -139,6 +148,75 @@ describe('built bundles', () => {
       assert.equal(await moto.served('secretsmanager.GetSecretValue'), 1);
     } finally {
       await proxy.close();
+      await moto.stop();
+    }
+  });
+
+  it('logs events with credential-bearing headers redacted when POWERTOOLS_LOGGER_LOG_EVENT is on', async () => {
+    const token = canarySecret('bearer');
+    const signature = canarySecret('signature');
+    const event = fixture<APIGatewayProxyEventV2>('http/v2-post-order.json');
+    event.body = JSON.stringify({ orderId: uid() });
+    event.headers = {
+      ...event.headers,
+      authorization: `Bearer ${token}`,
+      'X-Api-Key': token,
+      'x-hub-signature-256': `sha256=${signature}`,
+    };
+    event.cookies = [`session=${token}`];
+
+    // The contract routes have a GitHub webhook route: its signature header is redacted everywhere.
+    const { result, output } = await runBundle('http', event, {
+      POWERTOOLS_LOGGER_LOG_EVENT: 'true',
+      ROUTES_FILE: CONTRACT_ROUTES,
+    });
+
+    assert.equal((result as { statusCode: number }).statusCode, 202);
+    const logged = output
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { message?: string; event?: APIGatewayProxyEventV2 })
+      .find((record) => record.message === 'Lambda invocation event')?.event;
+    assert.ok(logged, 'the event was logged');
+    assert.equal(logged.headers.authorization, '[redacted]');
+    assert.equal(logged.headers['X-Api-Key'], '[redacted]');
+    assert.equal(logged.headers['x-hub-signature-256'], '[redacted]');
+    assert.deepEqual(logged.cookies, ['[redacted]']);
+    assert.equal(logged.headers['content-type'], 'application/json', 'other headers stay');
+    assert.ok(!output.some((line) => line.includes(token) || line.includes(signature)));
+  });
+
+  it('never logs a webhook secret that is a plain string where the route expects a JSON field', async () => {
+    const moto = await startMoto();
+    try {
+      const secret = canarySecret('plain-webhook');
+      await moto.secretsManager.send(
+        new CreateSecretCommand({ Name: 'webhooks/github', SecretString: secret }),
+      );
+      const event = fixture<APIGatewayProxyEventV2>('http/v2-post-order.json');
+      event.rawPath = '/webhooks/github-managed';
+      event.body = JSON.stringify({ ref: 'main' });
+      event.headers = { ...event.headers, 'x-github-delivery': uid() };
+
+      const { result, output } = await runBundle('http', event, {
+        ...moto.env,
+        ROUTES_FILE: CONTRACT_ROUTES,
+      });
+
+      const response = result as { statusCode: number; body: string };
+      assert.equal(response.statusCode, 500);
+      assert.equal(JSON.parse(response.body).detail, undefined, 'a 500 carries no detail');
+      const logged = output.find((line) => line.includes('WebhookSecretError'));
+      assert.match(
+        logged ?? '',
+        /Route \\"github-push-managed-secret\\": no webhook secret in secret webhooks\/github \(field \\"secret\\"\), or the secret is not a JSON object with it/,
+      );
+      const random = secret.slice(secret.lastIndexOf('-') + 1);
+      for (let at = 0; at + 8 <= random.length; at += 1) {
+        const slice = random.slice(at, at + 8);
+        assert.ok(!output.some((line) => line.includes(slice)), `"${slice}" of the secret was logged`);
+        assert.ok(!response.body.includes(slice));
+      }
+    } finally {
       await moto.stop();
     }
   });

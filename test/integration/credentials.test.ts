@@ -9,6 +9,7 @@ import {
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { resetConfig } from '#lib/config.ts';
 import { lambdaContext } from '../../scripts/lambdaContext.ts';
+import { canarySecret } from '../helpers/canary.ts';
 import { makeCertificates, type TestCertificates } from '../helpers/certs.ts';
 import { eventBridgeEvent, httpEvent, uid } from '../helpers/events.ts';
 import { type GrpcProxy, startGrpcProxy } from '../helpers/grpcProxy.ts';
@@ -54,7 +55,7 @@ describe('Temporal credentials from Secrets Manager, against moto and an authent
   };
 
   const apiKey = () => {
-    const key = `tk-${uid()}-${uid()}`;
+    const key = canarySecret('tk');
     secretValues.push(key);
     return key;
   };
