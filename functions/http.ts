@@ -3,6 +3,7 @@ import httpCors from '@middy/http-cors';
 import httpSecurityHeaders from '@middy/http-security-headers';
 import type { APIGatewayProxyResultV2 } from 'aws-lambda';
 import { config } from '#lib/config.ts';
+import { httpCorsOptions } from '#lib/http/cors.ts';
 import { handleHttp } from '#lib/http/handle.ts';
 import { httpProblemDetails } from '#lib/http/problemDetails.ts';
 import { redactHttpEvent } from '#lib/http/redact.ts';
@@ -20,18 +21,7 @@ const base = middy<HttpEvent, APIGatewayProxyResultV2>()
   .use(httpSecurityHeaders());
 
 // CORS only for the origins configured; preflight requests are answered without reaching Temporal.
-const withCors =
-  corsAllowOrigins.length > 0
-    ? base.use(
-        httpCors({
-          origins: [...corsAllowOrigins],
-          disableBeforePreflightResponse: false,
-          headers: 'content-type, idempotency-key, prefer, authorization',
-          methods: 'GET, POST',
-          exposeHeaders: 'location, preference-applied, retry-after',
-        }),
-      )
-    : base;
+const withCors = corsAllowOrigins.length > 0 ? base.use(httpCors(httpCorsOptions(corsAllowOrigins))) : base;
 
 export const handler = withCors
   .use(httpProblemDetails())

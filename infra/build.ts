@@ -1,8 +1,16 @@
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
 import { type BuildOptions, build, type Metafile } from 'esbuild';
 import { compileRoutes } from '../lib/routes/validate.ts';
 import { compileModulesEagerly } from './eagerModules.ts';
-import { clientOnlyGrpc, type ProtoSummary, singleProtobufjs, trimmedTemporalProto } from './plugins.ts';
+import {
+  BUNDLED_ROUTES_INPUT,
+  bundledRoutes,
+  clientOnlyGrpc,
+  type ProtoSummary,
+  singleProtobufjs,
+  trimmedTemporalProto,
+} from './plugins.ts';
 import { zipFunctions } from './zip.ts';
 
 /**
@@ -11,6 +19,10 @@ import { zipFunctions } from './zip.ts';
  * imported with `await import()` go to dist/<name>/chunks/ and load only when that code runs. The
  * build fails when what a cold start loads is over its size budget or includes a package it must
  * never load.
+ *
+ * `npm run build [-- --routes <file>]` bundles that routes file (routes.json by default) into every
+ * function and writes the same text to dist/routes.json, from which the deployment is derived
+ * (infra/derive.ts).
  */
 export const FUNCTIONS = ['http', 'sqs', 'eventbridge'] as const;
 
@@ -108,17 +120,29 @@ export const coldStartProblems = (bundle: Bundle): string[] => {
 
 /**
  * Builds one entry point into `outdir`/index.mjs, with its meta.json beside it and proto.json, what it
- * kept of Temporal's protobuf descriptor; then marks its module factories for eager compilation.
+ * kept of Temporal's protobuf descriptor; then marks its module factories for eager compilation. With
+ * `routes`, the text of a routes file, that file is bundled where the code imports routes.json.
  */
-export const bundle = async (name: string, entryPoint: string, outdir: string): Promise<Bundle> => {
+export const bundle = async (
+  name: string,
+  entryPoint: string,
+  outdir: string,
+  routes?: string,
+): Promise<Bundle> => {
   await mkdir(outdir, { recursive: true });
   let proto: ProtoSummary | undefined;
-  const { metafile } = await build({
-    ...bundleOptions(entryPoint, outdir, (summary) => {
-      proto = summary;
-    }),
-    metafile: true,
+  const options = bundleOptions(entryPoint, outdir, (summary) => {
+    proto = summary;
   });
+  const plugins = [...(options.plugins ?? []), ...(routes === undefined ? [] : [bundledRoutes(routes)])];
+  const { metafile } = await build({ ...options, plugins, metafile: true });
+  // The plugin relies on how load.ts names the file: a bundle that imported routes.json some other way
+  // would carry the project's routes.json instead, so the build proves the replacement took effect.
+  if (routes !== undefined && metafile.inputs[BUNDLED_ROUTES_INPUT] === undefined) {
+    throw new Error(
+      `${entryPoint}: the routes file given to the build was not bundled (no routes.json import)`,
+    );
+  }
   await writeFile(`${outdir}/meta.json`, JSON.stringify(metafile));
   await writeFile(`${outdir}/proto.json`, `${JSON.stringify(proto, null, 2)}\n`);
   const outputs = Object.keys(metafile.outputs).filter((out) => out.endsWith('.mjs'));
@@ -138,19 +162,29 @@ const formatBytes = (bytes: number): string => `${(bytes / 1_000_000).toFixed(2)
 /**
  * Validates the routes file the functions bundle, so that a bad one fails the build; a cold start then
  * only compiles it, without loading the validator. Its task queue fallback (TEMPORAL_TASK_QUEUE) is a
- * deployment setting, checked again at cold start, so it is taken as given here.
+ * deployment setting, checked again at cold start, so it is taken as given here. Returns the file's
+ * text, which is what gets bundled.
  */
-export const checkBundledRoutes = async (path = 'routes.json'): Promise<void> => {
+export const checkBundledRoutes = async (path = 'routes.json'): Promise<string> => {
   const text = await readFile(path, 'utf8');
   compileRoutes(JSON.parse(text), path, '(TEMPORAL_TASK_QUEUE, checked at cold start)');
+  return text;
 };
 
-/** Builds every function into dist/, prints the sizes, and throws when one fails its checks. */
-export const buildAll = async (): Promise<Bundle[]> => {
-  await checkBundledRoutes();
+/**
+ * Builds every function into dist/ with the routes file `routes`, writes dist/routes.json, prints the
+ * sizes, and throws when one fails its checks.
+ */
+export const buildAll = async ({ routes = 'routes.json' }: { routes?: string } = {}): Promise<Bundle[]> => {
+  const text = await checkBundledRoutes(routes);
   await rm('dist', { recursive: true, force: true });
   const bundles: Bundle[] = [];
-  for (const name of FUNCTIONS) bundles.push(await bundle(name, `functions/${name}.ts`, `dist/${name}`));
+  for (const name of FUNCTIONS) {
+    bundles.push(await bundle(name, `functions/${name}.ts`, `dist/${name}`, text));
+  }
+  // Exactly what every function bundled: the deployment's source of truth (serverless.yml, infra/derive.ts).
+  await writeFile('dist/routes.json', text);
+  console.log(`dist/routes.json  from ${routes}, bundled into ${FUNCTIONS.join(', ')}`);
   for (const { file, bytes, lazyBytes } of bundles) {
     const lazy = lazyBytes > 0 ? `, ${formatBytes(lazyBytes)} loaded lazily` : '';
     console.log(`${file}  ${formatBytes(bytes)} at cold start (budget ${formatBytes(BUDGET_BYTES)})${lazy}`);
@@ -164,4 +198,7 @@ export const buildAll = async (): Promise<Bundle[]> => {
   return bundles;
 };
 
-if (import.meta.main) await buildAll();
+if (import.meta.main) {
+  const { values } = parseArgs({ options: { routes: { type: 'string' } } });
+  await buildAll({ routes: values.routes });
+}

@@ -41,6 +41,8 @@ export interface Packaged {
   /** The path of cloudformation-template-update-stack.json. */
   readonly templateFile: string;
   readonly template: CloudFormationTemplate;
+  /** What osls wrote on stderr: its progress, and warnings such as the alarms notifying nobody. */
+  readonly stderr: string;
 }
 
 /** The parts of a CloudFormation template the checks read; values stay `unknown` until narrowed. */
@@ -83,28 +85,37 @@ export const packageService = async ({
 }: PackageOptions = {}): Promise<Packaged> => {
   const paramArgs = Object.entries(params).map(([name, value]) => `--param=${name}=${value}`);
   const regionArgs = args.includes('--region') ? [] : ['--region', 'us-east-1'];
+  let stderr: string;
   try {
-    await run(process.execPath, [OSLS, 'package', ...regionArgs, ...paramArgs, ...args], {
+    ({ stderr } = await run(process.execPath, [OSLS, 'package', ...regionArgs, ...paramArgs, ...args], {
       cwd: serviceDir,
       env: offlineEnv(),
       timeout: 120_000,
-    });
+    }));
   } catch (error) {
     const { stdout = '', stderr = '' } = error as { stdout?: string; stderr?: string };
     throw new Error(`serverless package failed:\n${stdout}${stderr}`, { cause: error });
   }
   const templateFile = join(serviceDir, '.serverless', 'cloudformation-template-update-stack.json');
-  return { templateFile, template: JSON.parse(await readFile(templateFile, 'utf8')) };
+  return { templateFile, template: JSON.parse(await readFile(templateFile, 'utf8')), stderr };
 };
 
-/** Copies what serverless.yml reads (itself, infra/, routes.json and the built zips) into dir. */
-export const stageService = async (dir: string): Promise<string> => {
-  for (const path of ['serverless.yml', 'routes.json', 'infra']) {
+/**
+ * Copies what serverless.yml reads into dir: itself, infra/ with lib/http/cors.ts (which infra/derive.ts
+ * imports), package.json (which makes those files ES modules), the built zips, and as dist/routes.json
+ * `routes`: the build's dist/routes.json by default, another routes file, or none with `null`.
+ */
+export const stageService = async (
+  dir: string,
+  { routes = join(ROOT, 'dist', 'routes.json') }: { routes?: string | null } = {},
+): Promise<string> => {
+  for (const path of ['serverless.yml', 'package.json', 'infra', join('lib', 'http', 'cors.ts')]) {
     await cp(join(ROOT, path), join(dir, path), { recursive: true });
   }
   for (const name of FUNCTIONS) {
     await cp(join(ROOT, 'dist', `${name}.zip`), join(dir, 'dist', `${name}.zip`));
   }
+  if (routes !== null) await cp(routes, join(dir, 'dist', 'routes.json'));
   return dir;
 };
 
@@ -112,10 +123,11 @@ if (import.meta.main) {
   const args = process.argv.slice(2);
   const started = performance.now();
   try {
-    const { templateFile, template } = await packageService({
+    const { templateFile, template, stderr } = await packageService({
       params: args.length === 0 ? EXAMPLE_PARAMS : {},
       args,
     });
+    process.stderr.write(stderr);
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     const size = ((await stat(templateFile)).size / 1024).toFixed(0);
     console.log(

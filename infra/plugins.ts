@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, sep } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import { type BuildOptions, build, type Plugin } from 'esbuild';
 import { descriptorModulePath, type RpcFilter, readDescriptor, trimDescriptor } from './protoDescriptor.ts';
 
@@ -146,5 +146,29 @@ export const clientOnlyGrpc = (): Plugin => ({
       contents: 'module.exports = {};',
       loader: 'js',
     }));
+  },
+});
+
+/** The project's routes.json, which lib/routes/load.ts imports as the bundled routes. */
+export const PROJECT_ROUTES_FILE = join(import.meta.dirname, '..', 'routes.json');
+
+/** Where a bundle that took `bundledRoutes` lists the routes in its metafile's inputs. */
+export const BUNDLED_ROUTES_INPUT = `bundled-routes:${PROJECT_ROUTES_FILE}`;
+
+/**
+ * Bundles `text`, the routes file the build was given, wherever the code imports the project's
+ * routes.json (lib/routes/load.ts): `npm run build -- --routes routes.prod.json` bundles that file into
+ * every function, from the one text that was validated and that dist/routes.json holds. The bundle's
+ * metafile then lists BUNDLED_ROUTES_INPUT, which the build checks.
+ */
+export const bundledRoutes = (text: string): Plugin => ({
+  name: 'bundled-routes',
+  setup(pass) {
+    pass.onResolve({ filter: /(^|[\\/])routes\.json$/ }, (args) =>
+      resolve(args.resolveDir, args.path) === PROJECT_ROUTES_FILE
+        ? { path: PROJECT_ROUTES_FILE, namespace: 'bundled-routes' }
+        : undefined,
+    );
+    pass.onLoad({ filter: /.*/, namespace: 'bundled-routes' }, () => ({ contents: text, loader: 'json' }));
   },
 });

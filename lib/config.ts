@@ -1,5 +1,6 @@
 import type { ConnectionOptions } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
+import { checkCorsOrigins } from '#lib/http/cors.ts';
 
 /** The one place that reads the environment. Everything is read once per execution environment. */
 export interface Config {
@@ -17,7 +18,10 @@ export interface Config {
   readonly sqsConcurrency: number;
   /** Largest HTTP request body accepted, in bytes after base64 decoding (`HTTP_MAX_BODY_BYTES`, default 1 MiB). */
   readonly maxBodyBytes: number;
-  /** Origins answered with CORS headers (`CORS_ALLOW_ORIGINS`, comma-separated); none when unset. */
+  /**
+   * Origins answered with CORS headers (`CORS_ALLOW_ORIGINS`, comma-separated); none when unset. Each is
+   * an exact origin, `*` or `https://*`, as the HTTP API takes them (lib/http/cors.ts).
+   */
   readonly corsAllowOrigins: readonly string[];
   /** Temporal address, namespace, API key and TLS, from `@temporalio/envconfig`'s variables. */
   readonly temporal: {
@@ -62,7 +66,7 @@ const read = (): Config => {
     minStartTimeMs: positiveInt('MIN_START_TIME_MS', 1000, 'milliseconds'),
     sqsConcurrency: positiveInt('SQS_CONCURRENCY', 10, 'records'),
     maxBodyBytes: positiveInt('HTTP_MAX_BODY_BYTES', 1024 * 1024, 'bytes'),
-    corsAllowOrigins: list('CORS_ALLOW_ORIGINS'),
+    corsAllowOrigins: checkCorsOrigins(list('CORS_ALLOW_ORIGINS'), 'CORS_ALLOW_ORIGINS'),
     temporal: {
       connection: { ...connectionOptions, address: connectionOptions.address ?? 'localhost:7233' },
       namespace: namespace ?? 'default',

@@ -4,14 +4,20 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { build, type Plugin } from 'esbuild';
 import { unzipSync } from 'fflate';
+import { checkBundledRoutes } from '../../infra/build.ts';
 import { lintTemplates } from '../../infra/cfnLint.ts';
+import { DeploymentError, type DeploymentSettings, derive } from '../../infra/derive.ts';
 import {
   type CloudFormationTemplate,
   EXAMPLE_PARAMS,
+  type Packaged,
   packageService,
   stageService,
 } from '../../infra/package.ts';
+import { BUNDLED_ROUTES_INPUT, bundledRoutes } from '../../infra/plugins.ts';
+import { CORS, httpCorsOptions } from '../../lib/http/cors.ts';
 import type { RoutesFile } from '../../lib/routes/schema.ts';
 import {
   actionsOf,
@@ -25,10 +31,12 @@ import {
 } from '../helpers/cloudformation.ts';
 
 /**
- * serverless.yml and infra/resources/, packaged offline by the real osls CLI into CloudFormation (no AWS
- * access), read back and linted by cfn-lint. `npm test` builds the zips the packaging needs first.
+ * serverless.yml and infra/, packaged offline by the real osls CLI into CloudFormation (no AWS access),
+ * read back and linted by cfn-lint. Each variant stages a routes file as the build's dist/routes.json,
+ * from which the deployment is derived. `npm test` builds the zips the packaging needs first.
  */
 
+const ROOT = join(import.meta.dirname, '..', '..');
 const FUNCTIONS = {
   http: 'HttpLambdaFunction',
   sqs: 'SqsLambdaFunction',
@@ -43,39 +51,73 @@ const WEBHOOK_ARNS = [
   'arn:aws:secretsmanager:eu-west-1:123456789012:secret:webhooks/stripe-Ef34Gh',
 ] as const;
 
+/** The routes files the variants deploy: the example, one with a FIFO queue, one with a route of each kind more. */
+const ROUTES = {
+  example: join(ROOT, 'routes.json'),
+  fifo: join(ROOT, 'test', 'routes', 'deploy-fifo.json'),
+  added: join(ROOT, 'test', 'routes', 'deploy-added.json'),
+};
+const readRoutes = (path: string) => JSON.parse(readFileSync(path, 'utf8')) as RoutesFile;
+
 const VARIANTS = {
   // What `npm run package` checks, plus a customer key and an alarm email.
   example: {
-    ...EXAMPLE_PARAMS,
-    temporalSecretArn: SECRET_ARN,
-    temporalSecretKmsKeyArn: KMS_KEY_ARN,
-    alarmEmail: 'ops@example.com',
+    routes: ROUTES.example,
+    params: {
+      ...EXAMPLE_PARAMS,
+      temporalSecretArn: SECRET_ARN,
+      temporalSecretKmsKeyArn: KMS_KEY_ARN,
+      alarmEmail: 'ops@example.com',
+    },
   },
-  // Only the one required parameter: every optional part off.
-  minimal: { temporalAddress: 'temporal.internal:7233' },
-  // The other choices: a FIFO queue, a JWT authorizer, an existing alarm topic, a secret with the AWS managed key.
+  // The other choices: a FIFO queue, a JWT authorizer, an existing alarm topic, a secret with the AWS
+  // managed key, CORS, and burst bounds of its own.
   fifoJwt: {
-    temporalAddress: 'temporal.internal:7233',
-    temporalSecretArn: SECRET_ARN,
-    queueType: 'fifo',
-    httpAuth: 'jwt',
-    jwtIssuerUrl: 'https://issuer.example.com/',
-    jwtAudience: 'temporal-triggers',
-    alarmTopicArn: TOPIC_ARN,
-    corsAllowOrigins: 'https://app.example.com',
-    temporalTaskQueue: 'default-queue',
-    webhookSecretArns: `${WEBHOOK_ARNS[0]},${WEBHOOK_ARNS[1]}`,
+    routes: ROUTES.fifo,
+    params: {
+      temporalAddress: 'temporal.internal:7233',
+      temporalSecretArn: SECRET_ARN,
+      httpAuth: 'jwt',
+      jwtIssuerUrl: 'https://issuer.example.com/',
+      jwtAudience: 'temporal-triggers',
+      alarmTopicArn: TOPIC_ARN,
+      corsAllowOrigins: 'https://app.example.com,https://*',
+      temporalTaskQueue: 'default-queue',
+      webhookSecretArns: `${WEBHOOK_ARNS[0]},${WEBHOOK_ARNS[1]}`,
+      httpReservedConcurrency: '20',
+      eventbridgeReservedConcurrency: '5',
+      httpThrottlingBurstLimit: '10',
+      httpThrottlingRateLimit: '25',
+    },
   },
+  // Add a route of each kind to routes.json, package, and find each deployed; with only the one required
+  // parameter: every optional part off, every bound at its default.
+  added: { routes: ROUTES.added, params: { temporalAddress: 'temporal.internal:7233' } },
   // A mistake cfn-lint must catch: the secret's name where its ARN belongs.
-  secretName: { temporalAddress: 'temporal.internal:7233', temporalSecretArn: 'temporal-prod' },
+  secretName: {
+    routes: ROUTES.example,
+    params: { temporalAddress: 'temporal.internal:7233', temporalSecretArn: 'temporal-prod' },
+  },
 } as const;
 type Variant = keyof typeof VARIANTS;
 
-const routesFile = JSON.parse(
-  readFileSync(new URL('../../routes.json', import.meta.url), 'utf8'),
-) as RoutesFile;
-const routesOf = <K extends 'http' | 'sqs' | 'eventbridge' | 'schedule'>(kind: K) =>
-  routesFile.routes.flatMap((route) =>
+/** Packagings that must fail, each with a message that says why. */
+const FAILING = {
+  // A pattern the function's CORS once took, and the HTTP API never did.
+  corsPattern: {
+    routes: ROUTES.example,
+    params: {
+      temporalAddress: 'temporal.internal:7233',
+      corsAllowOrigins: 'https://app.example.com,https://*.example.com',
+    },
+  },
+  // No build: nothing to derive the routes from.
+  noBuild: { routes: null, params: { temporalAddress: 'temporal.internal:7233' } },
+} as const;
+
+type Trigger = 'http' | 'sqs' | 'eventbridge' | 'schedule' | 'scheduler';
+const routesOf = <K extends Trigger>(file: RoutesFile, kind: K) =>
+  file.routes.flatMap((route) =>
     route[kind] === undefined ? [] : [route[kind] as NonNullable<(typeof route)[K]>],
   );
 
@@ -93,27 +135,61 @@ const allStatements = (template: CloudFormationTemplate): [string, Statement][] 
 const environmentOf = (template: CloudFormationTemplate, fn: string) =>
   (propertiesOf(template, fn).Environment as { Variables: Record<string, unknown> }).Variables;
 
+const propertiesOfType = (template: CloudFormationTemplate, type: string) =>
+  resourcesOfType(template, type).map(([, resource]) => resource.Properties ?? {});
+
+const routeKeys = (template: CloudFormationTemplate) =>
+  propertiesOfType(template, 'AWS::ApiGatewayV2::Route');
+
+/** The logical ID of the resource of `type` whose `property` is `value`. */
+const idOf = (template: CloudFormationTemplate, type: string, property: string, value: unknown): string =>
+  only(
+    resourcesOfType(template, type).filter(([, resource]) => resource.Properties?.[property] === value),
+    `${type} with ${property} ${JSON.stringify(value)}`,
+  )[0];
+
+const ALARM_WARNING = /WARNING: the alarms of this stack notify nobody/;
+
 describe('serverless package', () => {
   let dir: string;
   const raw = {} as Record<Variant, CloudFormationTemplate>;
   const deployed = {} as Record<Variant, CloudFormationTemplate>;
   const files = {} as Record<Variant, string>;
+  const stderr = {} as Record<Variant, string>;
+  const failures = {} as Record<keyof typeof FAILING, string>;
+  let lint: ReturnType<typeof lintTemplates>;
   let state: {
     service: { functions: Record<string, { package?: { artifact?: string } }>; plugins?: unknown };
   };
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'deployment-'));
-    await Promise.all(
-      Object.entries(VARIANTS).map(async ([variant, params]) => {
-        const serviceDir = await stageService(join(dir, variant));
-        const packaged = await packageService({ serviceDir, params });
+    const packaging = async (name: string, { routes, params }: { routes: string | null; params: object }) =>
+      packageService({
+        serviceDir: await stageService(join(dir, name), { routes }),
+        params: params as Record<string, string>,
+      });
+    await Promise.all([
+      ...Object.entries(VARIANTS).map(async ([variant, setup]) => {
+        const packaged: Packaged = await packaging(variant, setup);
         raw[variant as Variant] = packaged.template;
         deployed[variant as Variant] = effective(packaged.template);
         files[variant as Variant] = packaged.templateFile;
+        stderr[variant as Variant] = packaged.stderr;
       }),
-    );
+      ...Object.entries(FAILING).map(async ([name, setup]) => {
+        const error = await packaging(name, setup).then(
+          () => new Error('packaged'),
+          (reason: unknown) => reason,
+        );
+        failures[name as keyof typeof FAILING] = error instanceof Error ? error.message : String(error);
+      }),
+    ]);
     state = JSON.parse(await readFile(join(dir, 'example', '.serverless', 'serverless-state.json'), 'utf8'));
+    // One cfn-lint run for every template (it takes a second or two to start): the tests read its findings.
+    lint = lintTemplates(Object.values(files));
+    // Awaited by the tests; a failure is theirs to report, not an unhandled rejection before they run.
+    lint.catch(() => {});
   });
   after(() => rm(dir, { recursive: true, force: true }));
 
@@ -180,55 +256,111 @@ describe('serverless package', () => {
       assert.equal(environmentOf(example, FUNCTIONS.sqs).HTTP_MAX_BODY_BYTES, undefined);
 
       // Optional settings are absent when not set, and present when set.
-      const minimal = environmentOf(deployed.minimal, FUNCTIONS.http);
+      const unset = environmentOf(deployed.added, FUNCTIONS.http);
       for (const name of ['TEMPORAL_SECRET_ID', 'TEMPORAL_TASK_QUEUE', 'CORS_ALLOW_ORIGINS']) {
-        assert.equal(name in minimal, false, `${name} is set without its parameter`);
+        assert.equal(name in unset, false, `${name} is set without its parameter`);
       }
       const fifoJwt = environmentOf(deployed.fifoJwt, FUNCTIONS.http);
       assert.equal(fifoJwt.TEMPORAL_TASK_QUEUE, 'default-queue');
-      assert.equal(fifoJwt.CORS_ALLOW_ORIGINS, 'https://app.example.com');
+      assert.equal(fifoJwt.CORS_ALLOW_ORIGINS, VARIANTS.fifoJwt.params.corsAllowOrigins);
+    });
+  });
+
+  describe('the routes file', () => {
+    it('is what the build bundled: dist/routes.json is routes.json, in every function', async () => {
+      const text = await readFile('dist/routes.json', 'utf8');
+      assert.equal(text, await readFile(ROUTES.example, 'utf8'), 'npm test builds routes.json');
+      const file = JSON.parse(text) as RoutesFile;
+      for (const name of Object.keys(FUNCTIONS)) {
+        // The deployed code: index.mjs and its chunks (the routes sit in a chunk that index.mjs shares).
+        const zip = unzipSync(await readFile(`dist/${name}.zip`));
+        const code = Object.values(zip)
+          .map((bytes) => Buffer.from(bytes).toString('utf8'))
+          .join('\n');
+        for (const route of file.routes) {
+          assert.ok(code.includes(JSON.stringify(route.name)), `${name}: ${route.name}`);
+        }
+      }
+    });
+
+    it('given to the build, replaces routes.json in the bundle, and the build can tell', async () => {
+      const bundleLoader = (plugins: Plugin[]) =>
+        build({
+          entryPoints: ['lib/routes/load.ts'],
+          bundle: true,
+          write: false,
+          metafile: true,
+          platform: 'node',
+          format: 'esm',
+          packages: 'external',
+          logLevel: 'silent',
+          plugins,
+        });
+      assert.ok(
+        'routes.json' in (await bundleLoader([])).metafile.inputs,
+        'without it, routes.json is bundled',
+      );
+      const { metafile, outputFiles } = await bundleLoader([
+        bundledRoutes(await readFile(ROUTES.added, 'utf8')),
+      ]);
+      assert.ok(metafile.inputs[BUNDLED_ROUTES_INPUT], 'the routes file is an input of the bundle');
+      assert.equal('routes.json' in metafile.inputs, false, "the project's routes.json is not");
+      assert.match(outputFiles?.[0]?.text ?? '', /large-eu-payments/);
+    });
+
+    it('of every variant is one the build accepts', async () => {
+      for (const path of Object.values(ROUTES)) await checkBundledRoutes(path);
+    });
+
+    it('is required: packaging without a build fails and says to build first', () => {
+      assert.match(failures.noBuild, /dist\/routes\.json is missing: run `npm run build` first/);
     });
   });
 
   describe('http', () => {
-    const routeKeys = (template: CloudFormationTemplate) =>
-      resourcesOfType(template, 'AWS::ApiGatewayV2::Route').map(([, route]) => route.Properties ?? {});
+    it('routes the workflow API and every HTTP route of the routes file to the http function', () => {
+      for (const variant of ['example', 'fifoJwt', 'added'] as const) {
+        const routes = VARIANTS[variant].routes;
+        const expected = [
+          'POST /workflows/{workflowType}',
+          'GET /workflows/{workflowId}',
+          ...routesOf(readRoutes(routes), 'http').map(({ method, path }) => `${method} ${path}`),
+        ];
+        assert.deepEqual(
+          routeKeys(deployed[variant])
+            .map((route) => route.RouteKey)
+            .sort(),
+          expected.sort(),
+        );
 
-    it('routes the workflow API and every HTTP route of routes.json to the http function', () => {
-      const template = deployed.example;
-      const expected = [
-        'POST /workflows/{workflowType}',
-        'GET /workflows/{workflowId}',
-        ...routesOf('http').map(({ method, path }) => `${method} ${path}`),
-      ];
-      assert.deepEqual(
-        routeKeys(template)
-          .map((route) => route.RouteKey)
-          .sort(),
-        expected.sort(),
-      );
-
-      const integration = only(resourcesOfType(template, 'AWS::ApiGatewayV2::Integration'), 'integration')[1];
-      assert.deepEqual(integration.Properties?.IntegrationUri, { 'Fn::GetAtt': [FUNCTIONS.http, 'Arn'] });
-      assert.equal(integration.Properties?.PayloadFormatVersion, '2.0');
-    });
-
-    it('requires IAM (SigV4) on every route by default', () => {
-      for (const route of routeKeys(deployed.example)) assert.equal(route.AuthorizationType, 'AWS_IAM');
-      assert.equal(resourcesOfType(deployed.example, 'AWS::ApiGatewayV2::Authorizer').length, 0);
-    });
-
-    it('answers CORS preflights for the configured origins only when corsAllowOrigins is set', () => {
-      assert.equal(propertiesOf(deployed.example, 'HttpApi').CorsConfiguration, undefined);
-      const cors = propertiesOf(deployed.fifoJwt, 'HttpApi').CorsConfiguration as Record<string, unknown>;
-      assert.deepEqual(cors.AllowOrigins, { 'Fn::Split': [',', 'https://app.example.com'] });
-      assert.deepEqual(cors.AllowMethods, ['GET', 'POST']);
-      for (const header of ['authorization', 'content-type', 'idempotency-key']) {
-        assert.ok((cors.AllowHeaders as string[]).includes(header), header);
+        const integration = only(
+          resourcesOfType(deployed[variant], 'AWS::ApiGatewayV2::Integration'),
+          'integration',
+        )[1];
+        assert.deepEqual(integration.Properties?.IntegrationUri, { 'Fn::GetAtt': [FUNCTIONS.http, 'Arn'] });
+        assert.equal(integration.Properties?.PayloadFormatVersion, '2.0');
       }
     });
 
-    it('requires a JWT from the issuer, for the audience, on every route with httpAuth=jwt', () => {
+    /** Route keys of the routes with a webhook signature: their signature is their authentication. */
+    const signedKeys = (routes: string) =>
+      routesOf(readRoutes(routes), 'http')
+        .filter(({ signature }) => signature !== undefined)
+        .map(({ method, path }) => `${method} ${path}`);
+
+    it('requires IAM (SigV4) on every route by default, but for signed webhooks', () => {
+      const signed = signedKeys(ROUTES.added);
+      assert.deepEqual(signed, ['POST /webhooks/stripe']);
+      for (const variant of ['example', 'added'] as const) {
+        for (const route of routeKeys(deployed[variant])) {
+          const authorization = signed.includes(route.RouteKey as string) ? undefined : 'AWS_IAM';
+          assert.equal(route.AuthorizationType, authorization, `${variant} ${route.RouteKey}`);
+        }
+        assert.equal(resourcesOfType(deployed[variant], 'AWS::ApiGatewayV2::Authorizer').length, 0);
+      }
+    });
+
+    it('requires a JWT from the issuer, for the audience, on every route with httpAuth=jwt, but for signed webhooks', () => {
       const template = deployed.fifoJwt;
       const [id, authorizer] = only(resourcesOfType(template, 'AWS::ApiGatewayV2::Authorizer'), 'authorizer');
       assert.equal(authorizer.Properties?.AuthorizerType, 'JWT');
@@ -237,33 +369,124 @@ describe('serverless package', () => {
         Issuer: 'https://issuer.example.com/',
         Audience: ['temporal-triggers'],
       });
+      const signed = signedKeys(ROUTES.fifo);
+      assert.deepEqual(signed, ['POST /webhooks/github']);
       for (const route of routeKeys(template)) {
-        assert.equal(route.AuthorizationType, 'JWT');
-        assert.deepEqual(route.AuthorizerId, { Ref: id });
+        const isSigned = signed.includes(route.RouteKey as string);
+        assert.equal(route.AuthorizationType, isSigned ? undefined : 'JWT', String(route.RouteKey));
+        assert.deepEqual(route.AuthorizerId, isSigned ? undefined : { Ref: id });
       }
+    });
+
+    it('answers CORS as lib/http/cors.ts says, for the configured origins, only when corsAllowOrigins is set', () => {
+      assert.equal(propertiesOf(deployed.example, 'HttpApi').CorsConfiguration, undefined);
+      const cors = propertiesOf(deployed.fifoJwt, 'HttpApi').CorsConfiguration;
+      assert.deepEqual(cors, {
+        AllowOrigins: { 'Fn::Split': [',', VARIANTS.fifoJwt.params.corsAllowOrigins] },
+        AllowMethods: CORS.allowMethods,
+        AllowHeaders: CORS.allowHeaders,
+        ExposeHeaders: CORS.exposeHeaders,
+        MaxAge: CORS.maxAgeSeconds,
+      });
+      // The function's own CORS answers with the same lists.
+      const options = httpCorsOptions(['https://app.example.com']);
+      assert.equal(options.headers, CORS.allowHeaders.join(', '));
+      assert.equal(options.methods, CORS.allowMethods.join(', '));
+      assert.equal(options.exposeHeaders, 'location, preference-applied, retry-after');
+      assert.equal(options.maxAge, CORS.maxAgeSeconds);
+    });
+
+    it('refuses an origin pattern the HTTP API cannot serve, naming it', () => {
+      assert.match(
+        failures.corsPattern,
+        /corsAllowOrigins: "https:\/\/\*\.example\.com" is not an allowed origin/,
+      );
+      assert.doesNotMatch(failures.corsPattern, /"https:\/\/app\.example\.com"/);
+    });
+
+    it('throttles bursts at the API: 50 at once and 100 a second by default, or as configured', () => {
+      const settings = (variant: Variant) =>
+        propertiesOf(deployed[variant], 'HttpApiStage').DefaultRouteSettings as Record<string, unknown>;
+      for (const variant of ['example', 'added'] as const) {
+        assert.deepEqual(settings(variant), {
+          DetailedMetricsEnabled: false,
+          ThrottlingBurstLimit: '50',
+          ThrottlingRateLimit: '100',
+        });
+      }
+      assert.equal(settings('fifoJwt').ThrottlingBurstLimit, '10');
+      assert.equal(settings('fifoJwt').ThrottlingRateLimit, '25');
+    });
+
+    it('reserves no concurrency by default, so that it deploys in any account, and reserves what is configured', () => {
+      for (const variant of ['example', 'added'] as const) {
+        for (const id of Object.values(FUNCTIONS)) {
+          assert.equal(
+            propertiesOf(deployed[variant], id).ReservedConcurrentExecutions,
+            undefined,
+            `${variant} ${id}`,
+          );
+        }
+      }
+      assert.equal(propertiesOf(deployed.fifoJwt, FUNCTIONS.http).ReservedConcurrentExecutions, '20');
+      assert.equal(propertiesOf(deployed.fifoJwt, FUNCTIONS.eventbridge).ReservedConcurrentExecutions, '5');
+      // The sqs function is bounded by its mappings' maximum concurrency instead.
+      assert.equal(propertiesOf(deployed.fifoJwt, FUNCTIONS.sqs).ReservedConcurrentExecutions, undefined);
     });
   });
 
   describe('sqs', () => {
-    const mapping = (template: CloudFormationTemplate) =>
-      only(resourcesOfType(template, 'AWS::Lambda::EventSourceMapping'), 'event source mapping')[1]
-        .Properties ?? {};
+    const mappings = (template: CloudFormationTemplate) =>
+      propertiesOfType(template, 'AWS::Lambda::EventSourceMapping');
+    const mappingOf = (template: CloudFormationTemplate, queue: string) =>
+      only(
+        mappings(template).filter(
+          ({ EventSourceArn }) => JSON.stringify(EventSourceArn) === JSON.stringify(getAtt(queue, 'Arn')),
+        ),
+        `mapping of ${queue}`,
+      );
     const sqsTimeout = (template: CloudFormationTemplate) =>
       propertiesOf(template, FUNCTIONS.sqs).Timeout as number;
+    const queueNames = (path: string) => [
+      ...new Set(routesOf(readRoutes(path), 'sqs').map(({ queue }) => queue)),
+    ];
+
+    it('has a queue and a dead-letter queue per queue the routes name, each mapped to the function', () => {
+      for (const variant of ['example', 'fifoJwt', 'added'] as const) {
+        const routes = VARIANTS[variant].routes;
+        const template = deployed[variant];
+        const names = queueNames(routes);
+        const queues = propertiesOfType(template, 'AWS::SQS::Queue')
+          .map(({ QueueName }) => QueueName)
+          .filter((name) => name !== undefined);
+        const deadLetters = names.map((name) =>
+          name.endsWith('.fifo') ? name.replace(/\.fifo$/, '-dlq.fifo') : `${name}-dlq`,
+        );
+        assert.deepEqual(queues.sort(), [...names, ...deadLetters].sort(), variant);
+        assert.equal(mappings(template).length, names.length, `${variant}: one mapping per queue`);
+        for (const name of names) {
+          const queue = idOf(template, 'AWS::SQS::Queue', 'QueueName', name);
+          assert.deepEqual(mappingOf(template, queue).FunctionName, getAtt(FUNCTIONS.sqs, 'Arn'));
+          assert.deepEqual(template.Outputs?.[`${queue}Url`], { Value: { Ref: queue } });
+        }
+      }
+      // Two routes on one queue (orders, by message attribute) share it.
+      assert.deepEqual(queueNames(ROUTES.added), ['orders', 'invoices']);
+    });
 
     it('reports batch item failures, with a batch size, a batching window and a concurrency cap', () => {
-      const properties = mapping(deployed.example);
-      assert.deepEqual(properties.EventSourceArn, getAtt('OrdersQueue', 'Arn'));
-      assert.deepEqual(properties.FunctionName, getAtt(FUNCTIONS.sqs, 'Arn'));
-      assert.deepEqual(properties.FunctionResponseTypes, ['ReportBatchItemFailures']);
-      assert.equal(properties.BatchSize, 10);
-      assert.equal(properties.MaximumBatchingWindowInSeconds, 1);
-      assert.equal((properties.ScalingConfig as { MaximumConcurrency: number }).MaximumConcurrency, 5);
+      for (const queue of ['OrdersQueue', 'InvoicesQueue']) {
+        const properties = mappingOf(deployed.added, queue);
+        assert.deepEqual(properties.FunctionResponseTypes, ['ReportBatchItemFailures']);
+        assert.equal(properties.BatchSize, 10);
+        assert.equal(properties.MaximumBatchingWindowInSeconds, 1);
+        assert.equal((properties.ScalingConfig as { MaximumConcurrency: number }).MaximumConcurrency, 5);
+      }
     });
 
     it('hides a received message for at least six times the function timeout plus the batching window', () => {
       const template = deployed.example;
-      const window = mapping(template).MaximumBatchingWindowInSeconds as number;
+      const window = mappingOf(template, 'OrdersQueue').MaximumBatchingWindowInSeconds as number;
       const visibility = propertiesOf(template, 'OrdersQueue').VisibilityTimeout as number;
       assert.ok(
         visibility >= 6 * sqsTimeout(template) + window,
@@ -271,35 +494,42 @@ describe('serverless package', () => {
       );
     });
 
-    it('moves a message to the dead-letter queue after five receives', () => {
-      const template = deployed.example;
-      assert.deepEqual(propertiesOf(template, 'OrdersQueue').RedrivePolicy, {
-        deadLetterTargetArn: getAtt('OrdersDeadLetterQueue', 'Arn'),
-        maxReceiveCount: 5,
-      });
-      assert.equal(propertiesOf(template, 'OrdersDeadLetterQueue').MessageRetentionPeriod, 1209600);
+    it('moves a message to the dead-letter queue after five receives, and alarms on it', () => {
+      const template = deployed.added;
+      for (const name of ['Orders', 'Invoices']) {
+        assert.deepEqual(propertiesOf(template, `${name}Queue`).RedrivePolicy, {
+          deadLetterTargetArn: getAtt(`${name}DeadLetterQueue`, 'Arn'),
+          maxReceiveCount: 5,
+        });
+        assert.equal(propertiesOf(template, `${name}DeadLetterQueue`).MessageRetentionPeriod, 1209600);
+        const alarm = propertiesOf(template, `${name}DeadLetterQueueAlarm`);
+        assert.deepEqual(alarm.Dimensions, [
+          { Name: 'QueueName', Value: getAtt(`${name}DeadLetterQueue`, 'QueueName') },
+        ]);
+        assert.deepEqual(template.Outputs?.[`${name}DeadLetterQueueUrl`], {
+          Value: { Ref: `${name}DeadLetterQueue` },
+        });
+      }
     });
 
-    it('is named as the sqs routes of routes.json expect', () => {
-      const queues = routesOf('sqs').map(({ queue }) => queue);
-      assert.ok(queues.includes(propertiesOf(deployed.example, 'OrdersQueue').QueueName as string));
-    });
-
-    it('has a FIFO variant: FIFO queue and dead-letter queue, no batching window, the same bounds', () => {
+    it('is FIFO, with a FIFO dead-letter queue and no batching window, for a name ending in .fifo', () => {
       const template = deployed.fifoJwt;
-      const queue = propertiesOf(template, 'OrdersQueue');
-      const deadLetters = propertiesOf(template, 'OrdersDeadLetterQueue');
-      assert.equal(queue.FifoQueue, true);
-      assert.equal(deadLetters.FifoQueue, true);
+      const queue = propertiesOf(template, 'OrdersFifoQueue');
+      const deadLetters = propertiesOf(template, 'OrdersFifoDeadLetterQueue');
       assert.equal(queue.QueueName, 'orders.fifo');
-      assert.match(deadLetters.QueueName as string, /\.fifo$/);
+      assert.equal(queue.FifoQueue, true);
+      assert.equal(queue.ContentBasedDeduplication, true);
+      assert.equal(queue.DeduplicationScope, 'messageGroup');
+      assert.equal(queue.FifoThroughputLimit, 'perMessageGroupId');
+      assert.equal(deadLetters.QueueName, 'orders-dlq.fifo');
+      assert.equal(deadLetters.FifoQueue, true);
       assert.deepEqual(queue.RedrivePolicy, {
-        deadLetterTargetArn: getAtt('OrdersDeadLetterQueue', 'Arn'),
+        deadLetterTargetArn: getAtt('OrdersFifoDeadLetterQueue', 'Arn'),
         maxReceiveCount: 5,
       });
       assert.ok((queue.VisibilityTimeout as number) >= 6 * sqsTimeout(template));
 
-      const properties = mapping(template);
+      const properties = mappingOf(template, 'OrdersFifoQueue');
       assert.deepEqual(properties.FunctionResponseTypes, ['ReportBatchItemFailures']);
       assert.equal(
         properties.MaximumBatchingWindowInSeconds,
@@ -308,59 +538,91 @@ describe('serverless package', () => {
       );
       assert.ok((properties.BatchSize as number) <= 10);
       assert.equal((properties.ScalingConfig as { MaximumConcurrency: number }).MaximumConcurrency, 5);
+      // A standard queue has none of the FIFO settings.
+      assert.equal(propertiesOf(deployed.example, 'OrdersQueue').FifoQueue, undefined);
     });
   });
 
   describe('eventbridge', () => {
-    const rules = (template: CloudFormationTemplate) =>
-      resourcesOfType(template, 'AWS::Events::Rule').map(([, rule]) => rule.Properties ?? {});
-
-    it('matches the domain events of routes.json on a custom bus the stack creates', () => {
-      const template = deployed.example;
-      const [, bus] = only(resourcesOfType(template, 'AWS::Events::EventBus'), 'event bus');
-      const rule = only(
-        rules(template).filter((properties) => properties.EventPattern !== undefined),
-        'event pattern rule',
+    const rules = (template: CloudFormationTemplate) => propertiesOfType(template, 'AWS::Events::Rule');
+    const ruleNamed = (template: CloudFormationTemplate, name: string) =>
+      only(
+        rules(template).filter((rule) => rule.Name === name),
+        `rule ${name}`,
       );
-      assert.equal(rule.EventBusName, bus.Properties?.Name);
-      const pattern = rule.EventPattern as { source: string[]; 'detail-type': string[] };
-      for (const { source, detailType } of routesOf('eventbridge')) {
-        assert.ok(
-          pattern.source.includes(source) && pattern['detail-type'].includes(detailType),
-          `${source} ${detailType}`,
+
+    it('has a rule per EventBridge route on the custom bus the stack creates, matching what the route matches', () => {
+      for (const variant of ['example', 'added'] as const) {
+        const routes = VARIANTS[variant].routes;
+        const template = deployed[variant];
+        const [busId, bus] = only(resourcesOfType(template, 'AWS::Events::EventBus'), 'event bus');
+        assert.equal(bus.Properties?.Name, 'temporal-triggers-dev');
+        const file = readRoutes(routes);
+        const patterns = rules(template).filter((rule) => rule.EventPattern !== undefined);
+        assert.equal(patterns.length, routesOf(file, 'eventbridge').length, variant);
+        for (const route of file.routes.filter(({ eventbridge }) => eventbridge !== undefined)) {
+          const rule = ruleNamed(template, route.name);
+          assert.deepEqual(rule.EventBusName, { Ref: busId });
+          const { source, detailType } = route.eventbridge ?? {};
+          assert.deepEqual((rule.EventPattern as Record<string, unknown>).source, [source]);
+          assert.deepEqual((rule.EventPattern as Record<string, unknown>)['detail-type'], [detailType]);
+        }
+      }
+      // Detail fields, as EventBridge patterns: each leaf value in an array, nested objects alike.
+      assert.deepEqual(ruleNamed(deployed.added, 'large-eu-payments').EventPattern, {
+        source: ['com.example.payments'],
+        'detail-type': ['PaymentCaptured'],
+        detail: { region: ['eu'], large: [true], customer: { tier: ['gold'], flagged: [null] } },
+      });
+    });
+
+    it('keeps the logical ID serverless gave the bus, so that a stack deployed before keeps it', () => {
+      const [id] = only(resourcesOfType(deployed.example, 'AWS::Events::EventBus'), 'event bus');
+      assert.equal(id, 'TemporalDashtriggersDashdevEventBridgeEventBus');
+    });
+
+    it('runs each schedule with an expression by a rule of its name on the default bus, and makes none without', () => {
+      for (const variant of ['example', 'added'] as const) {
+        const routes = VARIANTS[variant].routes;
+        const scheduled = rules(deployed[variant]).filter((rule) => rule.ScheduleExpression !== undefined);
+        const expected = routesOf(readRoutes(routes), 'schedule').filter(
+          ({ expression }) => expression !== undefined,
+        );
+        assert.deepEqual(
+          scheduled
+            .map(({ Name, ScheduleExpression, EventBusName }) => [Name, ScheduleExpression, EventBusName])
+            .sort(),
+          expected.map(({ rule, expression }) => [rule, expression, undefined]).sort(),
         );
       }
+      assert.equal(ruleNamed(deployed.example, 'nightly-report').ScheduleExpression, 'cron(0 2 * * ? *)');
+      assert.equal(
+        rules(deployed.added).some((rule) => rule.Name === 'audit-report'),
+        false,
+        'a schedule route without an expression names a rule made elsewhere',
+      );
     });
 
-    it('runs the schedule of routes.json with a rule on the default bus', () => {
-      const rule = only(
-        rules(deployed.example).filter((properties) => properties.ScheduleExpression !== undefined),
-        'schedule rule',
+    it('delivers every rule to the function, retrying for a bounded time, else to the dead-letter queue', () => {
+      const template = deployed.added;
+      const permissions = propertiesOfType(template, 'AWS::Lambda::Permission').filter(
+        (properties) => properties.Principal === 'events.amazonaws.com',
       );
-      assert.equal(rule.EventBusName, undefined);
-      assert.deepEqual(
-        routesOf('schedule').map(({ rule }) => rule),
-        [rule.Name],
-      );
-      assert.match(rule.ScheduleExpression as string, /^(cron|rate)\(.+\)$/);
-    });
-
-    it('delivers both rules to the function, retrying for a bounded time, else to the dead-letter queue', () => {
-      const template = deployed.example;
-      for (const rule of rules(template)) {
-        const target = only(rule.Targets as Record<string, unknown>[], 'target');
+      for (const [id, rule] of resourcesOfType(template, 'AWS::Events::Rule')) {
+        const target = only(rule.Properties?.Targets as Record<string, unknown>[], 'target');
         assert.deepEqual(target.Arn, getAtt(FUNCTIONS.eventbridge, 'Arn'));
         assert.deepEqual(target.DeadLetterConfig, { Arn: getAtt('EventsDeadLetterQueue', 'Arn') });
-        const retry = target.RetryPolicy as {
-          MaximumEventAgeInSeconds: number;
-          MaximumRetryAttempts: number;
-        };
-        assert.ok(retry.MaximumEventAgeInSeconds <= 3600 && retry.MaximumRetryAttempts <= 10);
+        assert.deepEqual(target.RetryPolicy, { MaximumEventAgeInSeconds: 3600, MaximumRetryAttempts: 10 });
+        const permission = only(
+          permissions.filter(
+            ({ SourceArn }) => JSON.stringify(SourceArn) === JSON.stringify(getAtt(id, 'Arn')),
+          ),
+          `permission of ${id}`,
+        );
+        assert.deepEqual(permission.FunctionName, getAtt(FUNCTIONS.eventbridge, 'Arn'));
+        assert.equal(permission.Action, 'lambda:InvokeFunction');
       }
-      const permissions = resourcesOfType(template, 'AWS::Lambda::Permission')
-        .map(([, permission]) => permission.Properties ?? {})
-        .filter((properties) => properties.Principal === 'events.amazonaws.com');
-      assert.equal(permissions.length, 2);
+      assert.equal(permissions.length, rules(template).length);
     });
 
     it('bounds asynchronous retries and event age, then sends the event to the dead-letter queue', () => {
@@ -377,20 +639,79 @@ describe('serverless package', () => {
       });
     });
 
-    it('lets only the two rules of the stack send to the dead-letter queue', () => {
-      const template = deployed.example;
-      const [, policy] = only(resourcesOfType(template, 'AWS::SQS::QueuePolicy'), 'queue policy');
-      assert.deepEqual(policy.Properties?.Queues, [{ Ref: 'EventsDeadLetterQueue' }]);
-      const statement = only(statementsOf(policy), 'statement');
-      assert.deepEqual(statement.Principal, { Service: 'events.amazonaws.com' });
-      assert.deepEqual(actionsOf(statement), ['sqs:SendMessage']);
-      const sourceArns = (statement.Condition?.ArnEquals?.['aws:SourceArn'] ?? []) as { 'Fn::Sub': string }[];
-      const sources = sourceArns.map((arn) => arn['Fn::Sub'].replace(/^.*:rule\//, ''));
-      const [, bus] = only(resourcesOfType(template, 'AWS::Events::EventBus'), 'event bus');
-      const expected = rules(template).map((rule) =>
-        rule.EventBusName === undefined ? rule.Name : `${bus.Properties?.Name}/${rule.Name}`,
+    it('lets only the rules of the stack send to the dead-letter queue', () => {
+      for (const variant of ['example', 'added'] as const) {
+        const template = deployed[variant];
+        const [, policy] = only(resourcesOfType(template, 'AWS::SQS::QueuePolicy'), 'queue policy');
+        assert.deepEqual(policy.Properties?.Queues, [{ Ref: 'EventsDeadLetterQueue' }]);
+        const statement = only(statementsOf(policy), 'statement');
+        assert.deepEqual(statement.Principal, { Service: 'events.amazonaws.com' });
+        assert.deepEqual(actionsOf(statement), ['sqs:SendMessage']);
+        const ruleArns = resourcesOfType(template, 'AWS::Events::Rule').map(([id]) => getAtt(id, 'Arn'));
+        assert.deepEqual(statement.Condition?.ArnEquals?.['aws:SourceArn'], ruleArns);
+      }
+    });
+  });
+
+  describe('EventBridge Scheduler', () => {
+    const schedules = (template: CloudFormationTemplate) =>
+      propertiesOfType(template, 'AWS::Scheduler::Schedule');
+
+    it('has a schedule per scheduler route with an expression, in its group, invoking the function with no input', () => {
+      const template = deployed.added;
+      const expected = routesOf(readRoutes(ROUTES.added), 'scheduler').filter(
+        ({ expression }) => expression !== undefined,
       );
-      assert.deepEqual(sources.sort(), (expected as string[]).sort());
+      assert.equal(schedules(template).length, expected.length);
+      for (const { name, group, expression } of expected) {
+        const schedule = only(
+          schedules(template).filter((properties) => properties.Name === name),
+          `schedule ${name}`,
+        );
+        assert.equal(schedule.ScheduleExpression, expression);
+        assert.deepEqual(schedule.FlexibleTimeWindow, { Mode: 'OFF' });
+        assert.deepEqual(
+          schedule.GroupName,
+          group === undefined
+            ? undefined
+            : { Ref: idOf(template, 'AWS::Scheduler::ScheduleGroup', 'Name', group) },
+        );
+        assert.deepEqual(schedule.Target, {
+          Arn: getAtt(FUNCTIONS.eventbridge, 'Arn'),
+          RoleArn: getAtt('SchedulerRole', 'Arn'),
+          RetryPolicy: { MaximumEventAgeInSeconds: 3600, MaximumRetryAttempts: 10 },
+          DeadLetterConfig: { Arn: getAtt('EventsDeadLetterQueue', 'Arn') },
+        });
+      }
+      assert.equal(
+        schedules(template).some(({ Name }) => Name === 'manual-sync'),
+        false,
+        'a scheduler route without an expression names a schedule made elsewhere',
+      );
+      // A group is created only when a schedule of the stack is in it, and never "default".
+      assert.deepEqual(propertiesOfType(template, 'AWS::Scheduler::ScheduleGroup'), [
+        { Name: 'catalog-sync' },
+      ]);
+      assert.equal(schedules(deployed.example).length, 0);
+    });
+
+    it('invokes with a role of its own, that Scheduler assumes for this account, allowed that function and the dead-letter queue only', () => {
+      const role = propertiesOf(deployed.added, 'SchedulerRole');
+      const trust = only((role.AssumeRolePolicyDocument as { Statement: Statement[] }).Statement, 'trust');
+      assert.deepEqual(trust.Principal, { Service: 'scheduler.amazonaws.com' });
+      assert.deepEqual(actionsOf(trust), ['sts:AssumeRole']);
+      assert.deepEqual(trust.Condition, { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } });
+      assert.deepEqual(
+        statementsOf(deployed.added.Resources.SchedulerRole as never).map((statement) => [
+          actionsOf(statement),
+          statement.Resource,
+        ]),
+        [
+          [['lambda:InvokeFunction'], getAtt(FUNCTIONS.eventbridge, 'Arn')],
+          [['sqs:SendMessage'], getAtt('EventsDeadLetterQueue', 'Arn')],
+        ],
+      );
+      assert.equal(deployed.example.Resources.SchedulerRole, undefined, 'no role without a schedule');
     });
   });
 
@@ -406,7 +727,7 @@ describe('serverless package', () => {
     });
 
     it('scopes every permission to ARNs and names every action, with or without the optional parts', () => {
-      for (const variant of ['example', 'minimal', 'fifoJwt'] as const) {
+      for (const variant of ['example', 'fifoJwt', 'added'] as const) {
         // Deny statements (the deployment bucket's TLS-only policy) only take permissions away.
         const allowed = allStatements(deployed[variant]).filter(
           ([, statement]) => statement.Effect === 'Allow',
@@ -436,21 +757,45 @@ describe('serverless package', () => {
       }
     });
 
-    it('lets only the sqs function receive from its queue, and only the eventbridge function send, to its dead-letter queue', () => {
-      const statements = allStatements(deployed.example).filter(
-        ([id]) => id !== 'EventsDeadLetterQueuePolicy',
-      );
-      const sqsActions = statements.flatMap(([id, statement]) =>
-        actionsOf(statement)
-          .filter((action) => action.startsWith('sqs:'))
-          .map((action) => [id, action, statement.Resource]),
-      );
-      assert.deepEqual(sqsActions.sort(), [
-        ['EventbridgeFunctionRole', 'sqs:SendMessage', getAtt('EventsDeadLetterQueue', 'Arn')],
-        ['SqsFunctionRole', 'sqs:DeleteMessage', getAtt('OrdersQueue', 'Arn')],
-        ['SqsFunctionRole', 'sqs:GetQueueAttributes', getAtt('OrdersQueue', 'Arn')],
-        ['SqsFunctionRole', 'sqs:ReceiveMessage', getAtt('OrdersQueue', 'Arn')],
+    /** [resource, action, what] for every SQS permission but the dead-letter queue's own policy. */
+    const sqsPermissions = (template: CloudFormationTemplate) =>
+      allStatements(template)
+        .filter(([id]) => id !== 'EventsDeadLetterQueuePolicy')
+        .flatMap(([id, statement]) =>
+          actionsOf(statement)
+            .filter((action) => action.startsWith('sqs:'))
+            .map((action) => [id, action, statement.Resource]),
+        )
+        .sort();
+
+    it('lets the sqs function receive from exactly its queues, and only the eventbridge function and the schedules send to the dead-letter queue', () => {
+      const consume = (queues: unknown) =>
+        ['sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage'].map((action) => [
+          'SqsQueuesPolicy',
+          action,
+          queues,
+        ]);
+      const destination = [
+        'EventbridgeFunctionRole',
+        'sqs:SendMessage',
+        getAtt('EventsDeadLetterQueue', 'Arn'),
+      ];
+      assert.deepEqual(sqsPermissions(deployed.example), [
+        destination,
+        ...consume([getAtt('OrdersQueue', 'Arn')]),
       ]);
+      assert.deepEqual(sqsPermissions(deployed.fifoJwt), [
+        destination,
+        ...consume([getAtt('OrdersFifoQueue', 'Arn')]),
+      ]);
+      assert.deepEqual(sqsPermissions(deployed.added), [
+        destination,
+        ['SchedulerRole', 'sqs:SendMessage', getAtt('EventsDeadLetterQueue', 'Arn')],
+        ...consume([getAtt('OrdersQueue', 'Arn'), getAtt('InvoicesQueue', 'Arn')]),
+      ]);
+      // The policy is the sqs function's, and the function (so each of its mappings) waits for it.
+      assert.deepEqual(propertiesOf(deployed.added, 'SqsQueuesPolicy').RoleName, { Ref: ROLES.sqs });
+      assert.ok(deployed.added.Resources[FUNCTIONS.sqs]?.DependsOn?.includes('SqsQueuesPolicy'));
     });
 
     const secretStatements = (template: CloudFormationTemplate) =>
@@ -490,11 +835,12 @@ describe('serverless package', () => {
           .map(([, statement]) => actionsOf(statement)),
         [['secretsmanager:GetSecretValue']],
       );
-      assert.deepEqual(secretStatements(deployed.minimal), []);
+      assert.deepEqual(secretStatements(deployed.added), []);
       for (const role of Object.values(ROLES)) {
-        assert.equal(propertiesOf(deployed.minimal, role).ManagedPolicyArns, undefined);
+        assert.equal(propertiesOf(deployed.added, role).ManagedPolicyArns, undefined);
       }
     });
+
     it('lets only the http function read the webhook secrets, when some are named', () => {
       assert.deepEqual(
         secretStatements(deployed.fifoJwt)
@@ -516,8 +862,7 @@ describe('serverless package', () => {
   });
 
   describe('alarms', () => {
-    const alarms = (template: CloudFormationTemplate) =>
-      resourcesOfType(template, 'AWS::CloudWatch::Alarm').map(([, alarm]) => alarm.Properties ?? {});
+    const alarms = (template: CloudFormationTemplate) => propertiesOfType(template, 'AWS::CloudWatch::Alarm');
     const watched = (template: CloudFormationTemplate) =>
       alarms(template)
         .map((alarm) => {
@@ -527,21 +872,30 @@ describe('serverless package', () => {
         })
         .sort();
 
-    it('watch dead-letter queue depth, errors and throttles of every function, and 5xx answers', () => {
+    it('watch every dead-letter queue, errors and throttles of every function, and 5xx answers', () => {
+      const common = [
+        'ApproximateNumberOfMessagesVisible EventsDeadLetterQueue',
+        '5xx HttpApi',
+        ...Object.values(FUNCTIONS).map((id) => `Errors ${id}`),
+        ...Object.values(FUNCTIONS).map((id) => `Throttles ${id}`),
+      ];
       assert.deepEqual(
         watched(deployed.example),
+        [...common, 'ApproximateNumberOfMessagesVisible OrdersDeadLetterQueue'].sort(),
+      );
+      assert.deepEqual(
+        watched(deployed.added),
         [
-          'ApproximateNumberOfMessagesVisible EventsDeadLetterQueue',
+          ...common,
           'ApproximateNumberOfMessagesVisible OrdersDeadLetterQueue',
-          '5xx HttpApi',
-          ...Object.values(FUNCTIONS).map((id) => `Errors ${id}`),
-          ...Object.values(FUNCTIONS).map((id) => `Throttles ${id}`),
+          'ApproximateNumberOfMessagesVisible InvoicesDeadLetterQueue',
         ].sort(),
       );
-      for (const alarm of alarms(deployed.example)) {
+      for (const alarm of [...alarms(deployed.example), ...alarms(deployed.added)]) {
         assert.equal(alarm.ComparisonOperator, 'GreaterThanThreshold');
         assert.equal(alarm.Threshold, 0);
         assert.equal(alarm.TreatMissingData, 'notBreaching');
+        assert.equal(alarm.Period, 300);
       }
     });
 
@@ -554,22 +908,119 @@ describe('serverless package', () => {
       }
       assert.equal(resourcesOfType(deployed.fifoJwt, 'AWS::SNS::Topic').length, 0);
       for (const alarm of alarms(deployed.fifoJwt)) assert.deepEqual(alarm.AlarmActions, [TOPIC_ARN]);
-      assert.equal(resourcesOfType(deployed.minimal, 'AWS::SNS::Topic').length, 0);
-      for (const alarm of alarms(deployed.minimal)) assert.equal(alarm.AlarmActions, undefined);
+      assert.equal(resourcesOfType(deployed.added, 'AWS::SNS::Topic').length, 0);
+      for (const alarm of alarms(deployed.added)) assert.equal(alarm.AlarmActions, undefined);
+    });
+
+    it('that would notify nobody make packaging warn loudly on stderr, and packaging still succeeds', () => {
+      const warning = stderr.added.split('\n').filter((line) => line.startsWith('!!'));
+      assert.match(stderr.added, ALARM_WARNING);
+      assert.ok(warning.length >= 5, `a banner, not one line:\n${stderr.added}`);
+      assert.match(stderr.added, /alarmEmail/);
+      assert.match(stderr.added, /alarmTopicArn/);
+      for (const variant of ['example', 'fifoJwt'] as const) {
+        assert.doesNotMatch(stderr[variant], ALARM_WARNING, variant);
+      }
     });
   });
 
   describe('cfn-lint', () => {
+    /** The templates each finding of cfn-lint's output points into. */
+    const findingFiles = (output: string) =>
+      new Set(output.split('\n').flatMap((line) => /^(.+\.json):\d+:\d+$/.exec(line)?.[1] ?? []));
+
     it('finds nothing in the templates, whichever optional parts are on', async () => {
-      const { code, output } = await lintTemplates([files.example, files.minimal, files.fifoJwt]);
-      assert.equal(code, 0, output);
+      const { output } = await lint;
+      assert.deepEqual([...findingFiles(output)], [files.secretName], output);
     });
 
     it('rejects a secret name where its ARN belongs', async () => {
       assert.equal(conditionHolds(raw.secretName, 'HasTemporalSecret'), true);
-      const { code, output } = await lintTemplates([files.secretName]);
+      const { code, output } = await lint;
       assert.notEqual(code & 2, 0, output);
       assert.match(output, /E2015/);
     });
+  });
+});
+
+describe('derive', () => {
+  const settings: DeploymentSettings = {
+    eventBusName: 'bus',
+    authorizer: { type: 'aws_iam' },
+    corsAllowOrigins: '',
+    sqsTimeoutSeconds: 30,
+    alarmActions: [],
+  };
+  const file = (...routes: object[]) =>
+    ({
+      workflows: { run: { taskQueue: 'q' } },
+      routes: routes.map((route, index) => ({ name: `r${index}`, workflowType: 'run', ...route })),
+    }) as RoutesFile;
+  const problemsOf = (routes: RoutesFile, options: Partial<DeploymentSettings> = {}): string => {
+    try {
+      derive(routes, { ...settings, ...options });
+    } catch (error) {
+      assert.ok(error instanceof DeploymentError);
+      return error.message;
+    }
+    assert.fail('derive did not fail');
+  };
+
+  it('refuses what no EventBridge pattern or rule can express, naming the route', () => {
+    const message = problemsOf(
+      file(
+        { eventbridge: { source: 's', detailType: 't', detail: { tags: ['a', 'b'], meta: {} } } },
+        { schedule: { rule: 'once', expression: 'at(2027-01-01T00:00:00)' } },
+      ),
+    );
+    assert.match(message, /route "r0": detail\.tags is an array/);
+    assert.match(message, /route "r0": detail\.meta is an empty object/);
+    assert.match(message, /schedule rule "once": .*at\(\.\.\.\) needs a scheduler route/);
+  });
+
+  it('refuses names AWS refuses, and a name that would take a logical ID the stack uses', () => {
+    const message = problemsOf(
+      file(
+        { sqs: { queue: 'orders.v2' } },
+        { sqs: { queue: 'events' } },
+        { schedule: { rule: 'nightly report', expression: 'rate(1 day)' } },
+      ),
+    );
+    assert.match(message, /queue "orders\.v2": an SQS queue name holds letters, digits/);
+    assert.match(message, /queue "events": its logical ID EventsDeadLetterQueue is taken by the stack/);
+    assert.match(message, /"nightly report" names an EventBridge rule/);
+  });
+
+  it('refuses one name given two meanings, and takes the same one twice', () => {
+    const message = problemsOf(
+      file(
+        { schedule: { rule: 'nightly', expression: 'rate(1 day)' } },
+        { schedule: { rule: 'nightly', expression: 'rate(2 days)' } },
+        { http: { method: 'POST', path: '/hooks/a' } },
+        { http: { method: 'POST', path: '/hooks/a', signature: { scheme: 'github', secret: { env: 'S' } } } },
+      ),
+    );
+    assert.match(message, /route "r1" and route "r0" name the same schedule rule nightly differently/);
+    assert.match(message, /route "r3" and route "r2" name the same HTTP route POST \/hooks\/a differently/);
+    const twice = derive(
+      file({ sqs: { queue: 'q', attributes: { a: '1' } } }, { sqs: { queue: 'q', attributes: { a: '2' } } }),
+      settings,
+    );
+    assert.equal(twice.sqsEvents.length, 1);
+  });
+
+  it('derives no queue policy, rule policy or scheduler role when nothing needs one', () => {
+    const { resources, sqsEvents } = derive(file({ http: { method: 'GET', path: '/x' } }), settings);
+    assert.deepEqual(sqsEvents, []);
+    assert.deepEqual(Object.keys(resources.Resources), ['BusEventBridgeEventBus']);
+    assert.deepEqual(resources.extensions, {});
+  });
+
+  it("checks corsAllowOrigins with the function's rule", () => {
+    assert.match(
+      problemsOf(file(), { corsAllowOrigins: 'https://a.example.com,http://*.example.com' }),
+      /corsAllowOrigins: "http:\/\/\*\.example\.com" is not an allowed origin/,
+    );
+    assert.doesNotThrow(() => derive(file(), { ...settings, corsAllowOrigins: '*' }));
   });
 });

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, before, describe, it } from 'node:test';
 import { config, resetConfig } from '#lib/config.ts';
+import { allowedOrigin, httpCorsOptions } from '#lib/http/cors.ts';
 
 const VARIABLES = [
   'TEMPORAL_ADDRESS',
@@ -15,6 +16,7 @@ const VARIABLES = [
   'TEMPORAL_SECRET_TTL_SECONDS',
   'TEMPORAL_KEEPALIVE_TIME_MS',
   'TEMPORAL_KEEPALIVE_TIMEOUT_MS',
+  'CORS_ALLOW_ORIGINS',
 ];
 
 describe('config', () => {
@@ -79,6 +81,35 @@ describe('config', () => {
     assert.equal(taskQueue, 'fallback');
   });
 
+  it('takes CORS origins as the HTTP API does: exact origins, "*" and "https://*"', () => {
+    isolate();
+    process.env.CORS_ALLOW_ORIGINS = 'https://app.example.com, http://localhost:3000,https://*';
+    assert.deepEqual(config().corsAllowOrigins, [
+      'https://app.example.com',
+      'http://localhost:3000',
+      'https://*',
+    ]);
+    resetConfig();
+    process.env.CORS_ALLOW_ORIGINS = '*';
+    assert.deepEqual(config().corsAllowOrigins, ['*']);
+  });
+
+  it('fails on a CORS origin the HTTP API refuses, naming the entry', () => {
+    isolate();
+    for (const bad of ['https://*.example.com', 'https://app.example.com/', 'app.example.com', 'http://*']) {
+      resetConfig();
+      process.env.CORS_ALLOW_ORIGINS = `https://ok.example.com,${bad}`;
+      assert.throws(
+        () => config(),
+        (error: unknown) =>
+          error instanceof Error &&
+          error.message.startsWith(`CORS_ALLOW_ORIGINS: ${JSON.stringify(bad)} is not an allowed origin`) &&
+          !error.message.includes('ok.example.com'),
+        bad,
+      );
+    }
+  });
+
   it('is read once, until reset', () => {
     isolate();
     process.env.TEMPORAL_NAMESPACE = 'first';
@@ -87,5 +118,26 @@ describe('config', () => {
     assert.equal(config().temporal.namespace, 'first');
     resetConfig();
     assert.equal(config().temporal.namespace, 'second');
+  });
+});
+
+describe('CORS', () => {
+  it('answers a listed origin, any HTTPS origin under "https://*", and "*" under "*"', () => {
+    const origins = ['https://app.example.com', 'http://localhost:3000'];
+    assert.equal(allowedOrigin(origins, 'https://app.example.com'), 'https://app.example.com');
+    assert.equal(allowedOrigin(origins, 'http://localhost:3000'), 'http://localhost:3000');
+    assert.equal(allowedOrigin(origins, 'https://evil.example.com'), undefined);
+    assert.equal(allowedOrigin(origins, undefined), undefined);
+    assert.equal(allowedOrigin(['https://*'], 'https://any.example.org'), 'https://any.example.org');
+    assert.equal(allowedOrigin(['https://*'], 'http://any.example.org'), undefined);
+    assert.equal(allowedOrigin(['*'], 'http://any.example.org'), '*');
+  });
+
+  it("gives the function's middleware the same answer", () => {
+    const { getOrigin, origins, ...options } = httpCorsOptions(['https://*']);
+    assert.equal(getOrigin?.('https://a.example.com', options), 'https://a.example.com');
+    assert.equal(getOrigin?.('http://a.example.com', options), undefined);
+    assert.deepEqual(origins, ['https://*']);
+    assert.equal(options.exposeHeaders, 'location, preference-applied, retry-after');
   });
 });

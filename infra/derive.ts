@@ -1,0 +1,578 @@
+import { readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { CORS, checkCorsOrigins } from '../lib/http/cors.ts';
+import type { JsonValue, Route, RoutesFile } from '../lib/routes/schema.ts';
+import type { TriggerKind } from '../lib/routes/triggers.ts';
+
+/**
+ * Everything the deployment takes from the routes file, derived from dist/routes.json, the copy of the
+ * routes `npm run build` bundled into the functions: the HTTP API's routes, one queue (with its
+ * dead-letter queue, alarm and event source mapping) per queue name, one rule per EventBridge route and
+ * per schedule with an expression, one EventBridge Scheduler schedule per scheduler route with an
+ * expression, and the permissions each needs. serverless.yml reads it as `${self:custom.derived.<key>}`;
+ * adding a route means editing the routes file only.
+ *
+ * osls loads this through infra/derive.cjs (its `file` variable source require()s .js and .cjs files
+ * only; Node 24 strips the types), so it imports nothing but node: modules, lib/http/cors.ts and types.
+ */
+
+/** The routes file the build bundled, as it bundled it (infra/build.ts writes it). */
+export const DERIVED_ROUTES_FILE = join(import.meta.dirname, '..', 'dist', 'routes.json');
+
+/** Logical IDs of the resources the derived ones refer to, defined by serverless or infra/resources/. */
+export const EVENTBRIDGE_FUNCTION = 'EventbridgeLambdaFunction';
+export const SQS_FUNCTION = 'SqsLambdaFunction';
+export const SQS_FUNCTION_ROLE = 'SqsFunctionRole';
+export const EVENTS_DEAD_LETTER_QUEUE = 'EventsDeadLetterQueue';
+
+/** A failed SQS message is received this many times, then moves to its queue's dead-letter queue. */
+export const MAX_RECEIVE_COUNT = 5;
+/** The standard queues' batching window: fewer invocations under load, at most a second of latency. */
+const BATCHING_WINDOW_SECONDS = 1;
+/**
+ * EventBridge's and Scheduler's delivery to the function (throttled, or not permitted): retried for up
+ * to an hour, then the event goes to the dead-letter queue with the reason in its message attributes.
+ */
+export const DELIVERY_RETRY_POLICY = { MaximumEventAgeInSeconds: 3600, MaximumRetryAttempts: 10 };
+
+/** An error in what the deployment was given. osls prints an error's stack: this one's is its message. */
+export class DeploymentError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DeploymentError';
+    this.stack = message;
+  }
+}
+
+export interface DeploymentSettings {
+  /** The custom event bus the stack creates (the eventBusName parameter). */
+  readonly eventBusName: string;
+  /** The httpApi `authorizer` of every route without a webhook signature (infra/resources/http-auth-*.yml). */
+  readonly authorizer: unknown;
+  /** The corsAllowOrigins parameter: comma-separated origins, or empty. */
+  readonly corsAllowOrigins: string;
+  /** The sqs function's timeout: a queue hides a received message for six times it (AWS's advice). */
+  readonly sqsTimeoutSeconds: number;
+  /** Where every alarm notifies (`custom.alarmActions`, shared with infra/resources/alarms.yml). */
+  readonly alarmActions: unknown;
+}
+
+type Resource = { Type: string; Properties: Record<string, unknown> };
+
+export interface Derived {
+  /** The http function's `httpApi` events. */
+  readonly httpEvents: readonly { httpApi: Record<string, unknown> }[];
+  /** The sqs function's `sqs` events, one per queue. */
+  readonly sqsEvents: readonly { sqs: Record<string, unknown> }[];
+  /** The HTTP API's CorsConfiguration when corsAllowOrigins is set. */
+  readonly cors: Record<string, unknown>;
+  /** A `resources` fragment: the queues, rules, schedules and their permissions, alarms and outputs. */
+  readonly resources: {
+    readonly Resources: Record<string, Resource>;
+    readonly Outputs: Record<string, { Value: unknown }>;
+    readonly extensions: Record<string, { DependsOn: string[] }>;
+  };
+}
+
+const getAtt = (id: string, attribute: string) => ({ 'Fn::GetAtt': [id, attribute] });
+const allow = (Action: string | string[], Resource: unknown) => ({ Effect: 'Allow', Action, Resource });
+const policy = (...Statement: unknown[]) => ({ Version: '2012-10-17', Statement });
+
+/** `nightly-report` → `NightlyReport`, `orders.fifo` → `OrdersFifo`: a name as part of a logical ID. */
+const pascal = (name: string): string =>
+  name
+    .split(/[^A-Za-z0-9]+/)
+    .filter((word) => word !== '')
+    .map((word) => `${word[0]?.toUpperCase()}${word.slice(1)}`)
+    .join('');
+
+/**
+ * The logical ID serverless gave the event bus when it created it from an `eventBridge` event
+ * (naming.getEventBridgeEventBusLogicalId), kept so that a stack deployed before keeps its bus: a bus
+ * under a new logical ID would be created again under the same name, which CloudFormation refuses.
+ */
+const eventBusLogicalId = (name: string): string =>
+  `${pascal(name.replace(/-/g, 'Dash').replace(/_/g, 'Underscore'))}EventBridgeEventBus`;
+
+/** SQS queue names (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_CreateQueue.html). */
+const QUEUE_NAME = /^[A-Za-z0-9_-]{1,80}$/;
+/** EventBridge rule, Scheduler schedule and schedule group names: the same rule for all three. */
+const RESOURCE_NAME = /^[A-Za-z0-9._-]{1,64}$/;
+
+/**
+ * A route's `detail` as an EventBridge pattern: each leaf value in an array, nested objects alike, so
+ * the rule matches what the function's route matches. An array or an empty object has no exact
+ * pattern (a pattern array means "any of"), so it is a problem rather than a rule that matches more.
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-patterns.html
+ */
+const detailPattern = (value: JsonValue, at: string, problems: string[]): unknown => {
+  if (Array.isArray(value)) {
+    problems.push(`${at} is an array, which no EventBridge pattern matches exactly`);
+    return undefined;
+  }
+  if (value === null || typeof value !== 'object') return [value];
+  const entries = Object.entries(value);
+  if (entries.length === 0) problems.push(`${at} is an empty object, which no EventBridge pattern matches`);
+  return Object.fromEntries(
+    entries.map(([key, item]) => [key, detailPattern(item, `${at}.${key}`, problems)]),
+  );
+};
+
+/** Each distinct value once; a second, different value under the same key is a problem. */
+const distinct = <T>(
+  items: readonly (readonly [key: string, item: T, owner: string])[],
+  what: string,
+  problems: string[],
+) => {
+  const seen = new Map<string, [T, string]>();
+  for (const [key, item, owner] of items) {
+    const first = seen.get(key);
+    if (first === undefined) seen.set(key, [item, owner]);
+    else if (JSON.stringify(first[0]) !== JSON.stringify(item)) {
+      problems.push(`${owner} and ${first[1]} name the same ${what} ${key} differently`);
+    }
+  }
+  return [...seen.values()].map(([item]) => item);
+};
+
+const routesOf = <K extends TriggerKind>(file: RoutesFile, kind: K) =>
+  file.routes.flatMap((route) => {
+    const trigger = route[kind];
+    return trigger === undefined ? [] : [{ route, trigger: trigger as NonNullable<Route[K]> }];
+  });
+
+/** What the derivation builds up: the resources fragment, and the problems that stop it. */
+class Stack {
+  readonly problems: string[] = [];
+  readonly Resources: Record<string, Resource> = {};
+  readonly Outputs: Record<string, { Value: unknown }> = {};
+  readonly extensions: Record<string, { DependsOn: string[] }> = {};
+  // serverless merges resources of the same logical ID without a word, so every ID is claimed once,
+  // and none may be one the derived resources refer to.
+  readonly #owners = new Map<string, string>(
+    [EVENTBRIDGE_FUNCTION, SQS_FUNCTION, SQS_FUNCTION_ROLE, EVENTS_DEAD_LETTER_QUEUE].map((id) => [
+      id,
+      'the stack',
+    ]),
+  );
+
+  /** Adds a resource under a logical ID that `owner`, a thing of the routes file, claims; returns the ID. */
+  add(owner: string, id: string, resource: Resource): string {
+    const holder = this.#owners.get(id);
+    if (holder !== undefined)
+      this.problems.push(`${owner}: its logical ID ${id} is taken by ${holder}; rename one`);
+    this.#owners.set(id, owner);
+    this.Resources[id] = resource;
+    return id;
+  }
+
+  checkName(owner: string, name: string, what: string): void {
+    if (!RESOURCE_NAME.test(name)) {
+      this.problems.push(`${owner}: "${name}" names ${what}: letters, digits, ".", "-" and "_", at most 64`);
+    }
+  }
+}
+
+const WORKFLOW_API = [
+  ['POST', '/workflows/{workflowType}'],
+  ['GET', '/workflows/{workflowId}'],
+] as const;
+
+/** The workflow API, then one route per method and path; a signed webhook is its own authentication. */
+const httpEvents = (file: RoutesFile, { authorizer }: DeploymentSettings, stack: Stack) =>
+  distinct(
+    [
+      ...WORKFLOW_API.map(
+        ([method, path]) =>
+          [`${method} ${path}`, { method, path, signed: false }, 'the workflow API'] as const,
+      ),
+      ...routesOf(file, 'http').map(({ route, trigger: { method, path, signature } }) => {
+        const item = { method, path, signed: signature !== undefined };
+        return [`${method} ${path}`, item, `route "${route.name}"`] as const;
+      }),
+    ],
+    'HTTP route',
+    stack.problems,
+  ).map(({ method, path, signed }) => ({
+    httpApi: signed ? { method, path } : { method, path, authorizer },
+  }));
+
+/** A queue per name, FIFO when the name ends in .fifo, each with its dead-letter queue and alarm. */
+const sqsEvents = (file: RoutesFile, settings: DeploymentSettings, stack: Stack) => {
+  const names = distinct(
+    routesOf(file, 'sqs').map(
+      ({ route, trigger: { queue } }) => [queue, queue, `route "${route.name}"`] as const,
+    ),
+    'queue',
+    stack.problems,
+  );
+  const events = names.map((name) => {
+    const owner = `queue "${name}"`;
+    const fifo = name.endsWith('.fifo');
+    const base = fifo ? name.slice(0, -'.fifo'.length) : name;
+    const deadLetterName = fifo ? `${base}-dlq.fifo` : `${name}-dlq`;
+    if (!QUEUE_NAME.test(base) || deadLetterName.length > 80) {
+      stack.problems.push(
+        `${owner}: an SQS queue name holds letters, digits, "-" and "_" (and ends in ".fifo" for FIFO), ` +
+          `and its dead-letter queue "${deadLetterName}" at most 80 characters`,
+      );
+    }
+    const id = pascal(name);
+    const deadLetters = stack.add(owner, `${id}DeadLetterQueue`, {
+      Type: 'AWS::SQS::Queue',
+      Properties: {
+        QueueName: deadLetterName,
+        // A FIFO queue's dead-letter queue must be FIFO too.
+        ...(fifo && { FifoQueue: true }),
+        MessageRetentionPeriod: 1209600, // 14 days, the maximum, to inspect and redrive
+        SqsManagedSseEnabled: true,
+      },
+    });
+    const queue = stack.add(owner, `${id}Queue`, {
+      Type: 'AWS::SQS::Queue',
+      Properties: {
+        QueueName: name,
+        ...(fifo && {
+          FifoQueue: true,
+          // Producers may leave out MessageDeduplicationId: the body's SHA-256 deduplicates for 5 minutes.
+          ContentBasedDeduplication: true,
+          // High-throughput FIFO: order and deduplication per message group.
+          DeduplicationScope: 'messageGroup',
+          FifoThroughputLimit: 'perMessageGroupId',
+        }),
+        // At least six times the sqs function's timeout plus the batching window, as AWS recommends for
+        // Lambda consumers, so a batch retried after a throttle is not received twice.
+        // https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html
+        VisibilityTimeout: 6 * settings.sqsTimeoutSeconds + (fifo ? 0 : BATCHING_WINDOW_SECONDS),
+        SqsManagedSseEnabled: true,
+        // After five failed receives a message moves to the dead-letter queue instead of retrying forever.
+        RedrivePolicy: {
+          deadLetterTargetArn: getAtt(deadLetters, 'Arn'),
+          maxReceiveCount: MAX_RECEIVE_COUNT,
+        },
+      },
+    });
+    stack.add(owner, `${deadLetters}Alarm`, {
+      Type: 'AWS::CloudWatch::Alarm',
+      Properties: {
+        AlarmDescription: `Messages of queue ${name} the sqs function failed ${MAX_RECEIVE_COUNT} times are waiting in its dead-letter queue.`,
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: [{ Name: 'QueueName', Value: getAtt(deadLetters, 'QueueName') }],
+        Statistic: 'Maximum',
+        Period: 300,
+        EvaluationPeriods: 1,
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+        TreatMissingData: 'notBreaching',
+        AlarmActions: settings.alarmActions,
+        OKActions: settings.alarmActions,
+      },
+    });
+    stack.Outputs[`${queue}Url`] = { Value: { Ref: queue } };
+    stack.Outputs[`${deadLetters}Url`] = { Value: { Ref: deadLetters } };
+    return {
+      sqs: {
+        arn: getAtt(queue, 'Arn'),
+        batchSize: 10,
+        // FIFO queues take no batching window. https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-parameters.html
+        ...(!fifo && { maximumBatchingWindow: BATCHING_WINDOW_SECONDS }),
+        // Only the records the function lists fail (for FIFO, the first failure and every record after
+        // it in its message group); the rest of the batch is deleted.
+        // https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html#services-sqs-batchfailurereporting
+        functionResponseType: 'ReportBatchItemFailures',
+        // At most five invocations at once, each starting up to SQS_CONCURRENCY workflows in parallel: a
+        // bound on the load a burst puts on Temporal. Messages wait in the queue instead of being throttled.
+        maximumConcurrency: 5,
+      },
+    };
+  });
+  if (events.length > 0) {
+    // What the event source mappings need to poll the queues and delete what the function processed
+    // (AWSLambdaSQSQueueExecutionRole, for these queues only). The function never sends to a dead-letter
+    // queue: SQS moves messages there itself. The function, and so each mapping, waits for it.
+    stack.add('the sqs function', 'SqsQueuesPolicy', {
+      Type: 'AWS::IAM::RolePolicy',
+      Properties: {
+        RoleName: { Ref: SQS_FUNCTION_ROLE },
+        PolicyName: 'queues',
+        PolicyDocument: policy(
+          allow(
+            ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],
+            events.map(({ sqs }) => sqs.arn),
+          ),
+        ),
+      },
+    });
+    stack.extensions[SQS_FUNCTION] = { DependsOn: ['SqsQueuesPolicy'] };
+  }
+  return events;
+};
+
+/**
+ * A rule per EventBridge route, named after it, on the stack's bus; a rule per schedule with an
+ * expression, named as the route says, on the default bus (without an expression the rule is made
+ * elsewhere). Each delivers to the function with a bounded retry, then to the dead-letter queue.
+ */
+const rules = (file: RoutesFile, { eventBusName }: DeploymentSettings, stack: Stack) => {
+  const ids: string[] = [];
+  const addRule = (owner: string, id: string, properties: Record<string, unknown>) => {
+    stack.checkName(owner, String(properties.Name), 'an EventBridge rule');
+    const rule = stack.add(owner, id, {
+      Type: 'AWS::Events::Rule',
+      Properties: {
+        ...properties,
+        State: 'ENABLED',
+        Targets: [
+          {
+            Id: 'eventbridge-function',
+            Arn: getAtt(EVENTBRIDGE_FUNCTION, 'Arn'),
+            RetryPolicy: DELIVERY_RETRY_POLICY,
+            DeadLetterConfig: { Arn: getAtt(EVENTS_DEAD_LETTER_QUEUE, 'Arn') },
+          },
+        ],
+      },
+    });
+    stack.add(owner, `${rule}Permission`, {
+      Type: 'AWS::Lambda::Permission',
+      Properties: {
+        Action: 'lambda:InvokeFunction',
+        FunctionName: getAtt(EVENTBRIDGE_FUNCTION, 'Arn'),
+        Principal: 'events.amazonaws.com',
+        SourceArn: getAtt(rule, 'Arn'),
+      },
+    });
+    ids.push(rule);
+  };
+
+  const bus = stack.add('the event bus', eventBusLogicalId(eventBusName), {
+    Type: 'AWS::Events::EventBus',
+    Properties: { Name: eventBusName },
+  });
+  for (const { route, trigger } of routesOf(file, 'eventbridge')) {
+    const owner = `route "${route.name}"`;
+    const detail =
+      trigger.detail === undefined
+        ? {}
+        : { detail: detailPattern(trigger.detail, `${owner}: detail`, stack.problems) };
+    addRule(owner, `${pascal(route.name)}Rule`, {
+      Name: route.name,
+      Description: `Route "${route.name}" of the routes file`,
+      EventBusName: { Ref: bus },
+      EventPattern: { source: [trigger.source], 'detail-type': [trigger.detailType], ...detail },
+    });
+  }
+
+  const schedules = distinct(
+    routesOf(file, 'schedule').map(
+      ({ route, trigger }) => [trigger.rule, trigger, `route "${route.name}"`] as const,
+    ),
+    'schedule rule',
+    stack.problems,
+  );
+  for (const { rule, expression } of schedules) {
+    if (expression === undefined) continue;
+    const owner = `schedule rule "${rule}"`;
+    if (expression.startsWith('at(')) {
+      stack.problems.push(
+        `${owner}: an EventBridge rule runs on rate(...) or cron(...); at(...) needs a scheduler route`,
+      );
+    }
+    addRule(owner, `${pascal(rule)}ScheduleRule`, {
+      Name: rule,
+      Description: `Schedule rule "${rule}" of the routes file`,
+      ScheduleExpression: expression,
+    });
+  }
+
+  if (ids.length > 0) {
+    // EventBridge delivers to a rule's dead-letter queue with its own service principal; only these
+    // rules may. https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html
+    stack.add('the rules', `${EVENTS_DEAD_LETTER_QUEUE}Policy`, {
+      Type: 'AWS::SQS::QueuePolicy',
+      Properties: {
+        Queues: [{ Ref: EVENTS_DEAD_LETTER_QUEUE }],
+        PolicyDocument: policy({
+          ...allow('sqs:SendMessage', getAtt(EVENTS_DEAD_LETTER_QUEUE, 'Arn')),
+          Principal: { Service: 'events.amazonaws.com' },
+          Condition: { ArnEquals: { 'aws:SourceArn': ids.map((rule) => getAtt(rule, 'Arn')) } },
+        }),
+      },
+    });
+  }
+};
+
+/**
+ * An EventBridge Scheduler schedule per scheduler route with an expression, in its group (created
+ * unless it is "default"). Its target sets no input, so Scheduler sends its default payload, which
+ * names the schedule and the tick's time.
+ */
+const schedulerSchedules = (file: RoutesFile, stack: Stack) => {
+  const schedules = distinct(
+    routesOf(file, 'scheduler').map(({ route, trigger }) => {
+      const key = `${trigger.group ?? 'default'}/${trigger.name}`;
+      return [key, trigger, `route "${route.name}"`] as const;
+    }),
+    'schedule',
+    stack.problems,
+  ).filter(({ expression }) => expression !== undefined);
+  const groups = new Map<string, string>();
+  for (const { name, group = 'default', expression } of schedules) {
+    const owner = `schedule "${group}/${name}"`;
+    stack.checkName(owner, name, 'a schedule');
+    stack.checkName(owner, group, 'a schedule group');
+    if (group !== 'default' && !groups.has(group)) {
+      groups.set(
+        group,
+        stack.add(`schedule group "${group}"`, `${pascal(group)}ScheduleGroup`, {
+          Type: 'AWS::Scheduler::ScheduleGroup',
+          Properties: { Name: group },
+        }),
+      );
+    }
+    const groupId = groups.get(group);
+    stack.add(owner, `${group === 'default' ? '' : pascal(group)}${pascal(name)}Schedule`, {
+      Type: 'AWS::Scheduler::Schedule',
+      Properties: {
+        Name: name,
+        ...(groupId !== undefined && { GroupName: { Ref: groupId } }),
+        Description: `Scheduler route "${group}/${name}" of the routes file`,
+        ScheduleExpression: expression,
+        FlexibleTimeWindow: { Mode: 'OFF' },
+        State: 'ENABLED',
+        Target: {
+          Arn: getAtt(EVENTBRIDGE_FUNCTION, 'Arn'),
+          RoleArn: getAtt('SchedulerRole', 'Arn'),
+          RetryPolicy: DELIVERY_RETRY_POLICY,
+          DeadLetterConfig: { Arn: getAtt(EVENTS_DEAD_LETTER_QUEUE, 'Arn') },
+        },
+      },
+    });
+  }
+  if (schedules.length > 0) {
+    // Scheduler invokes the function, and sends what it could not deliver to the dead-letter queue, with
+    // this role. https://docs.aws.amazon.com/scheduler/latest/UserGuide/setting-up.html#setting-up-execution-role
+    stack.add('the schedules', 'SchedulerRole', {
+      Type: 'AWS::IAM::Role',
+      Properties: {
+        AssumeRolePolicyDocument: policy({
+          Effect: 'Allow',
+          Action: 'sts:AssumeRole',
+          Principal: { Service: 'scheduler.amazonaws.com' },
+          // Only for this account's schedules (the confused deputy).
+          Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+        }),
+        Policies: [
+          {
+            PolicyName: 'invoke-and-dead-letters',
+            PolicyDocument: policy(
+              allow('lambda:InvokeFunction', getAtt(EVENTBRIDGE_FUNCTION, 'Arn')),
+              allow('sqs:SendMessage', getAtt(EVENTS_DEAD_LETTER_QUEUE, 'Arn')),
+            ),
+          },
+        ],
+      },
+    });
+  }
+};
+
+/** corsAllowOrigins, checked with the rule the function applies to CORS_ALLOW_ORIGINS at cold start. */
+const checkOrigins = (value: string): void => {
+  if (value === '') return;
+  try {
+    checkCorsOrigins(value.split(','), 'corsAllowOrigins');
+  } catch (error) {
+    throw new DeploymentError(error instanceof Error ? error.message : String(error));
+  }
+};
+
+/** Derives the deployment from a routes file; throws a DeploymentError listing every problem. */
+export const derive = (file: RoutesFile, settings: DeploymentSettings): Derived => {
+  checkOrigins(settings.corsAllowOrigins);
+  const stack = new Stack();
+  const http = httpEvents(file, settings, stack);
+  const sqs = sqsEvents(file, settings, stack);
+  rules(file, settings, stack);
+  schedulerSchedules(file, stack);
+  if (stack.problems.length > 0) {
+    const problems = stack.problems.map((problem) => `✖ ${problem}`).join('\n');
+    throw new DeploymentError(`The routes file (dist/routes.json) cannot be deployed:\n${problems}`);
+  }
+  return {
+    httpEvents: http,
+    sqsEvents: sqs,
+    cors: {
+      AllowOrigins: { 'Fn::Split': [',', { Ref: 'CorsAllowOrigins' }] },
+      AllowMethods: [...CORS.allowMethods],
+      AllowHeaders: [...CORS.allowHeaders],
+      ExposeHeaders: [...CORS.exposeHeaders],
+      MaxAge: CORS.maxAgeSeconds,
+    },
+    resources: { Resources: stack.Resources, Outputs: stack.Outputs, extensions: stack.extensions },
+  };
+};
+
+/** The routes the build bundled; a clear error when there is no build. */
+export const readDerivedRoutes = (path = DERIVED_ROUTES_FILE): RoutesFile => {
+  const shown = relative(process.cwd(), path);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new DeploymentError(
+      `${shown} is missing: run \`npm run build\` first (or \`npm run build -- --routes <file>\`). ` +
+        'The deployment is derived from the routes file the build bundled into the functions.',
+    );
+  }
+  try {
+    return { routes: [], ...(JSON.parse(text) as Partial<RoutesFile>) } as RoutesFile;
+  } catch (error) {
+    throw new DeploymentError(`${shown} is not JSON (${String(error)}): run \`npm run build\` again`);
+  }
+};
+
+const ALARM_BANNER = [
+  '',
+  '!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!',
+  '!!  WARNING: the alarms of this stack notify nobody.',
+  '!!  Neither alarmEmail nor alarmTopicArn is set, so messages in a dead-letter queue,',
+  '!!  failing or throttled functions and 5xx answers change an alarm state in',
+  '!!  CloudWatch and tell no one. Set --param="alarmEmail=ops@example.com" or',
+  '!!  --param="alarmTopicArn=arn:aws:sns:<region>:<account>:<topic>" (docs/deploy.md#alarms).',
+  '!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!',
+  '',
+].join('\n');
+
+/** What osls's `file` source hands a function it calls. */
+interface VariableSourceContext {
+  readonly resolveVariable: (variable: string) => Promise<unknown>;
+  readonly resolveConfigurationProperty: (path: string[]) => Promise<unknown>;
+}
+
+/**
+ * `${file(infra/derive.cjs):derived}`: reads dist/routes.json and the settings it needs from the
+ * configuration, derives the deployment, and warns on stderr when the alarms would notify nobody.
+ */
+export const derived = async ({ resolveVariable, resolveConfigurationProperty }: VariableSourceContext) => {
+  const text = async (variable: string) => String((await resolveVariable(variable)) ?? '');
+  const positive = async (value: Promise<unknown>, what: string) => {
+    const number = Number(await value);
+    if (!(number > 0)) throw new DeploymentError(`${what} must be a positive number of seconds`);
+    return number;
+  };
+  const file = readDerivedRoutes();
+  const result = derive(file, {
+    eventBusName: await text('param:eventBusName'),
+    authorizer: await resolveVariable('self:custom.httpAuthorizer'),
+    corsAllowOrigins: await text('param:corsAllowOrigins'),
+    sqsTimeoutSeconds: await positive(
+      resolveConfigurationProperty(['functions', 'sqs', 'timeout']),
+      'functions.sqs.timeout',
+    ),
+    alarmActions: await resolveVariable('self:custom.alarmActions'),
+  });
+  if ((await text('param:alarmEmail')) === '' && (await text('param:alarmTopicArn')) === '') {
+    process.stderr.write(`${ALARM_BANNER}\n`);
+  }
+  return result;
+};
