@@ -1,11 +1,10 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { deadlineFrom } from '#lib/deadline.ts';
+import { performEventAction, type WorkflowResult } from '#lib/actions.ts';
 import { logFailure } from '#lib/failure.ts';
 import { logContext } from '#lib/logContext.ts';
 import { normalizeEventBridge } from '#lib/normalize/eventbridge.ts';
 import { routes } from '#lib/routes/load.ts';
-import { type StartResult, startWorkflow } from '#lib/start.ts';
 
 const table = await routes();
 
@@ -13,11 +12,11 @@ const eventId = (event: unknown, context: Context): string =>
   typeof (event as { id?: unknown })?.id === 'string' ? (event as { id: string }).id : context.awsRequestId;
 
 // Failures are logged, then thrown, so Lambda's async retries and the on-failure destination apply.
-export const handler = middy<unknown, StartResult>()
+export const handler = middy<unknown, WorkflowResult>()
   .use(logContext())
   .handler(async (event, context) => {
     try {
-      return await startWorkflow(normalizeEventBridge(table, event), deadlineFrom(context));
+      return await performEventAction(normalizeEventBridge(table, event), context);
     } catch (error) {
       logFailure(error, eventId(event, context));
       throw error;

@@ -11,7 +11,8 @@ export const deadlineFrom = (context: Pick<Context, 'getRemainingTimeInMillis'>)
 };
 
 /** API Gateway's integration timeout: a REST API answers 504 itself after 29 s (an HTTP API after 30 s). */
-const API_GATEWAY_TIMEOUT_MS = 29_000;
+export const API_GATEWAY_TIMEOUT_S = 29;
+const API_GATEWAY_TIMEOUT_MS = API_GATEWAY_TIMEOUT_S * 1000;
 
 /**
  * How long `Prefer: wait=N` may wait for a result, as a deadline in epoch milliseconds: N seconds from

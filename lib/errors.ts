@@ -87,6 +87,23 @@ export class WorkflowConflictError extends PermanentError {
   readonly title = 'Workflow already running';
 }
 
+/**
+ * signalWithStart or updateWithStart found the workflow closed, and its type's ID reuse policy allows
+ * no new run: the signal or update was not delivered.
+ */
+export class WorkflowClosedError extends PermanentError {
+  override readonly name = 'WorkflowClosedError';
+  readonly statusCode = 409;
+  readonly title = 'Workflow closed';
+}
+
+/** The workflow's update validator rejected the update (or its handler failed before accepting it). */
+export class UpdateRejectedError extends PermanentError {
+  override readonly name = 'UpdateRejectedError';
+  readonly statusCode = 422;
+  readonly title = 'Update rejected';
+}
+
 /** The workflow type is not in the routes file's `workflows` allow-list. */
 export class WorkflowNotAllowedError extends PermanentError {
   override readonly name = 'WorkflowNotAllowedError';
@@ -116,6 +133,13 @@ export class TemplateError extends PermanentError {
   }
 }
 
+/** A search attribute's value cannot be its declared type. Names the route, attribute and type, never the value. */
+export class SearchAttributeError extends PermanentError {
+  override readonly name = 'SearchAttributeError';
+  readonly statusCode = 422;
+  readonly title = 'Invalid search attribute';
+}
+
 /** The event is well-formed but lacks what the trigger needs (for example a canonical envelope field). */
 export class ValidationError extends PermanentError {
   override readonly name = 'ValidationError';
@@ -139,6 +163,16 @@ export class WebhookSecretError extends TransientError {
   override readonly name = 'WebhookSecretError';
   readonly statusCode = 500;
   readonly title = 'Webhook secret unavailable';
+}
+
+/**
+ * A signal or update from SQS or EventBridge found no workflow, while the event is still young enough
+ * that the workflow may be starting (its start can race the event): retried, not failed.
+ */
+export class WorkflowNotStartedError extends TransientError {
+  override readonly name = 'WorkflowNotStartedError';
+  readonly statusCode = 503;
+  readonly title = 'Workflow not started yet';
 }
 
 /** Temporal could not be reached, or refused the call for now. Retry later. */

@@ -6,19 +6,18 @@ import {
 } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import pLimit from 'p-limit';
+import { performEventAction } from '#lib/actions.ts';
 import { config } from '#lib/config.ts';
-import { deadlineFrom } from '#lib/deadline.ts';
 import { DeadlineExceededError } from '#lib/errors.ts';
 import { logFailure } from '#lib/failure.ts';
 import { logger } from '#lib/logger.ts';
 import { normalizeSqsRecord } from '#lib/normalize/sqs.ts';
 import type { Routes } from '#lib/routes/load.ts';
-import { startWorkflow } from '#lib/start.ts';
 
 const isFifo = (event: SQSEvent): boolean => event.Records[0]?.eventSourceARN.endsWith('.fifo') ?? false;
 
 /**
- * Starts the workflow of every record of a batch and reports the records that failed, as Lambda's
+ * Performs the action of every record of a batch and reports the records that failed, as Lambda's
  * partial batch response: https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html
  *
  * - Standard queues: records start concurrently, at most SQS_CONCURRENCY at a time. Powertools starts
@@ -29,13 +28,13 @@ const isFifo = (event: SQSEvent): boolean => event.Records[0]?.eventSourceARN.en
  *   started but reported, so it is retried rather than lost when the invocation times out.
  *
  * Processors are made per batch: their state must not be shared by invocations that overlap.
- * `start` is replaceable so the unit tests can observe ordering and concurrency.
+ * `perform` is replaceable so the unit tests can observe ordering and concurrency.
  */
 export const processSqsBatch = async (
   routes: Routes,
   event: SQSEvent,
   context: Context,
-  start: typeof startWorkflow = startWorkflow,
+  perform: typeof performEventAction = performEventAction,
 ): Promise<SQSBatchResponse> => {
   const { sqsConcurrency, deadlineMarginMs, minStartTimeMs } = config();
   const attempted = new Set<string>();
@@ -46,7 +45,7 @@ export const processSqsBatch = async (
       if (context.getRemainingTimeInMillis() - deadlineMarginMs < minStartTimeMs) {
         throw new DeadlineExceededError('Not started: too little time left in the invocation');
       }
-      await start(normalizeSqsRecord(routes, record), deadlineFrom(context));
+      await perform(normalizeSqsRecord(routes, record), context);
     } catch (error) {
       logFailure(error, record.messageId);
       throw error;

@@ -5,11 +5,12 @@ import {
   WorkflowFailedError,
 } from '@temporalio/client';
 import { CancelledFailure, TerminatedFailure, TimeoutFailure } from '@temporalio/common';
-import { WorkflowNotAllowedError, WorkflowNotFoundError } from '#lib/errors.ts';
+import type { WorkflowResult } from '#lib/actions.ts';
+import { WorkflowNotFoundError } from '#lib/errors.ts';
 import { logger } from '#lib/logger.ts';
-import { CALLER_SCOPE_MEMO } from '#lib/normalize/callerScope.ts';
+import { CALLER_SCOPE_MEMO, STARTED_BY_MEMO } from '#lib/normalize/callerScope.ts';
+import type { TemporalTarget } from '#lib/normalize/types.ts';
 import type { Routes } from '#lib/routes/load.ts';
-import type { StartResult } from '#lib/start.ts';
 import { callTemporal } from '#lib/temporal/call.ts';
 import type { Temporal } from '#lib/temporal/client.ts';
 import { fromTemporalError, grpcCodeOf } from '#lib/temporal/errors.ts';
@@ -33,6 +34,8 @@ export interface WorkflowStatus {
   readonly closeTime: string | null;
   readonly result?: unknown;
   readonly failure?: { readonly message: string };
+  /** The route and action whose event started the run, when this project started it. */
+  readonly startedBy?: { readonly route: string; readonly action: string };
 }
 
 const failureStatus = (cause: unknown): Exclude<Outcome['status'], 'COMPLETED'> => {
@@ -49,7 +52,7 @@ const failureStatus = (cause: unknown): Exclude<Outcome['status'], 'COMPLETED'> 
 const outcomeOf = async (
   { client }: Temporal,
   workflowId: string,
-  runId: string,
+  runId: string | undefined,
 ): Promise<Outcome | undefined> => {
   try {
     const result = await client.workflow.getHandle(workflowId, runId).result();
@@ -67,25 +70,26 @@ const outcomeOf = async (
 /**
  * Waits up to the deadline for a started (or existing) workflow to close, following continue-as-new.
  * Undefined when it is still running, or when Temporal could not be asked (unavailable, or no answer
- * in time): the start has already succeeded, so the caller answers as if it had not waited rather than
- * fail a request that did what it asked.
+ * in time): the action has already succeeded, so the caller answers as if it had not waited rather
+ * than fail a request that did what it asked.
  */
 export const awaitOutcome = async (
-  started: StartResult,
+  acted: WorkflowResult,
+  target: TemporalTarget,
   deadline: number,
   scope: string | undefined,
 ): Promise<Outcome | undefined> => {
   if (deadline <= Date.now()) return undefined;
-  const { workflowId, runId } = started;
+  const { workflowId, runId } = acted;
   try {
-    if (!started.started && scope !== undefined) {
+    if (!acted.started && scope !== undefined) {
       // An existing workflow, found by a shared business key: its outcome is its starter's to read.
-      const { memo } = await callTemporal(deadline, ({ client }) =>
+      const { memo } = await callTemporal(target, deadline, ({ client }) =>
         client.workflow.getHandle(workflowId, runId).describe(),
       );
       if (!visibleTo(memo, scope)) return undefined;
     }
-    return await callTemporal(deadline, (temporal) => outcomeOf(temporal, workflowId, runId));
+    return await callTemporal(target, deadline, (temporal) => outcomeOf(temporal, workflowId, runId));
   } catch (error) {
     const failure = fromTemporalError(error, { workflowId });
     if (failure.permanent) throw failure;
@@ -107,10 +111,29 @@ const visibleTo = (memo: Record<string, unknown> | undefined, scope: string | un
   return owner === undefined || owner === scope;
 };
 
+const targetKey = (target: TemporalTarget): string => target.namespace ?? '';
+
+/** Where workflows of the allow-list live: the environment's namespace first, then every other one named. */
+const targetsOf = (routes: Routes): TemporalTarget[] => {
+  const targets = new Map<string, TemporalTarget>([['', {}]]);
+  for (const { target } of routes.workflows.values()) {
+    if (!targets.has(targetKey(target))) targets.set(targetKey(target), target);
+  }
+  return [...targets.values()];
+};
+
+const startedByOf = (memo: Record<string, unknown> | undefined): WorkflowStatus['startedBy'] => {
+  const value = memo?.[STARTED_BY_MEMO] as { route?: unknown; action?: unknown } | undefined;
+  return typeof value?.route === 'string' && typeof value.action === 'string'
+    ? { route: value.route, action: value.action }
+    : undefined;
+};
+
 /**
- * The latest run of a workflow, with its result or failure once closed. Only workflows of an
- * allow-listed type are shown, so the endpoint cannot read other workflows of the namespace, and only
- * to the caller that started them (see `visibleTo`): to any other it does not exist.
+ * The latest run of a workflow, with its result or failure once closed, from the first namespace of
+ * the routes file that has it. Only workflows of an allow-listed type, in that type's namespace, are
+ * shown, and only to the caller that started them (see `visibleTo`): to anyone else, and for any other
+ * workflow of the namespace, the endpoint answers as for an unknown ID, so it reveals no ID.
  */
 export const workflowStatus = async (
   routes: Routes,
@@ -118,42 +141,46 @@ export const workflowStatus = async (
   deadline: number,
   scope: string | undefined,
 ): Promise<WorkflowStatus> => {
-  let description: WorkflowExecutionDescription;
-  let outcome: Outcome | undefined;
-  try {
-    description = await callTemporal(deadline, ({ client }) =>
-      client.workflow.getHandle(workflowId).describe(),
-    );
-    if (!visibleTo(description.memo, scope)) throw new WorkflowNotFoundError(`No workflow ${workflowId}`);
-    const { runId, status } = description;
-    if (
-      routes.workflows.has(description.type) &&
-      status.name !== 'RUNNING' &&
-      status.name !== 'CONTINUED_AS_NEW'
-    ) {
-      outcome = await callTemporal(deadline, (temporal) => outcomeOf(temporal, workflowId, runId));
+  const unknown = new WorkflowNotFoundError(`No workflow ${workflowId}`);
+  for (const target of targetsOf(routes)) {
+    let description: WorkflowExecutionDescription;
+    try {
+      description = await callTemporal(target, deadline, ({ client }) =>
+        client.workflow.getHandle(workflowId).describe(),
+      );
+    } catch (error) {
+      if (error instanceof SdkNotFound) continue;
+      throw fromTemporalError(error, { workflowId });
     }
-  } catch (error) {
-    if (error instanceof WorkflowNotFoundError) throw error;
-    if (error instanceof SdkNotFound) throw new WorkflowNotFoundError(`No workflow ${workflowId}`);
-    throw fromTemporalError(error, { workflowId });
+    const allowed = routes.workflows.get(description.type);
+    if (
+      allowed === undefined ||
+      targetKey(allowed.target) !== targetKey(target) ||
+      !visibleTo(description.memo, scope)
+    ) {
+      throw unknown;
+    }
+    const { runId, type, status, startTime, closeTime, memo } = description;
+    let outcome: Outcome | undefined;
+    if (status.name !== 'RUNNING' && status.name !== 'CONTINUED_AS_NEW') {
+      try {
+        outcome = await callTemporal(target, deadline, (temporal) => outcomeOf(temporal, workflowId, runId));
+      } catch (error) {
+        throw fromTemporalError(error, { workflowId });
+      }
+    }
+    const startedBy = startedByOf(memo);
+    return {
+      workflowId,
+      runId,
+      workflowType: type,
+      status: status.name,
+      startTime: startTime.toISOString(),
+      closeTime: closeTime?.toISOString() ?? null,
+      ...(outcome?.status === 'COMPLETED' && { result: outcome.result }),
+      ...(outcome !== undefined && 'failure' in outcome && { failure: outcome.failure }),
+      ...(startedBy !== undefined && { startedBy }),
+    };
   }
-  if (!routes.workflows.has(description.type)) {
-    // The type is not named: it belongs to a workflow this endpoint does not show.
-    throw new WorkflowNotAllowedError(
-      description.type,
-      `Workflow ${workflowId} is not of an allow-listed type`,
-    );
-  }
-  const { runId, type, status, startTime, closeTime } = description;
-  return {
-    workflowId,
-    runId,
-    workflowType: type,
-    status: status.name,
-    startTime: startTime.toISOString(),
-    closeTime: closeTime?.toISOString() ?? null,
-    ...(outcome?.status === 'COMPLETED' && { result: outcome.result }),
-    ...(outcome !== undefined && 'failure' in outcome && { failure: outcome.failure }),
-  };
+  throw unknown;
 };

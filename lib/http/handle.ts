@@ -1,13 +1,13 @@
 import type { Context } from 'aws-lambda';
+import { performAction } from '#lib/actions.ts';
 import { config } from '#lib/config.ts';
-import { deadlineFrom, waitDeadlineFrom } from '#lib/deadline.ts';
+import { API_GATEWAY_TIMEOUT_S, deadlineFrom, waitDeadlineFrom } from '#lib/deadline.ts';
 import { callerScope } from '#lib/normalize/callerScope.ts';
-import { checkBody, type HttpRequest, matchHttp, startRequestOf } from '#lib/normalize/http.ts';
+import { checkBody, type HttpRequest, matchHttp, workflowRequestOf } from '#lib/normalize/http.ts';
 import type { Routes } from '#lib/routes/load.ts';
-import { startWorkflow } from '#lib/start.ts';
 import { awaitOutcome, workflowStatus } from '#lib/status.ts';
 import { preferredWaitSeconds } from './prefer.ts';
-import { type HttpResponse, startedResponse, statusResponse } from './response.ts';
+import { actionResponse, type HttpResponse, statusResponse } from './response.ts';
 import { verifySignature } from './signature.ts';
 
 /**
@@ -31,9 +31,19 @@ export const handleHttp = async (
   if (target.kind === 'route' && signature !== undefined) {
     await verifySignature(signature, target.route.name, request);
   }
-  const result = await startWorkflow(startRequestOf(routes, target, request), deadlineFrom(context));
+  const workflowRequest = workflowRequestOf(routes, target, request);
   const seconds = preferredWaitSeconds(request.headers.prefer);
-  if (seconds === undefined) return startedResponse(result);
-  const outcome = await awaitOutcome(result, waitDeadlineFrom(context, seconds, invokedAt), scope);
-  return startedResponse(result, { preference: `wait=${seconds}`, outcome });
+  const preference = seconds === undefined ? undefined : `wait=${seconds}`;
+  if (workflowRequest.update !== undefined) {
+    // An update's caller wants its result: wait for it within Prefer: wait, else as long as API Gateway allows.
+    const waitUntil = waitDeadlineFrom(context, seconds ?? API_GATEWAY_TIMEOUT_S, invokedAt);
+    return actionResponse(await performAction(workflowRequest, deadlineFrom(context), waitUntil), {
+      preference,
+    });
+  }
+  const result = await performAction(workflowRequest, deadlineFrom(context));
+  if (seconds === undefined) return actionResponse(result);
+  const waitUntil = waitDeadlineFrom(context, seconds, invokedAt);
+  const outcome = await awaitOutcome(result, workflowRequest.target, waitUntil, scope);
+  return actionResponse(result, { preference, outcome });
 };

@@ -1,27 +1,33 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { WorkflowResult } from '#lib/actions.ts';
 import { isTriggerError, MethodNotAllowedError, TemporalUnavailableError } from '#lib/errors.ts';
-import type { StartResult } from '#lib/start.ts';
 import type { Outcome, WorkflowStatus } from '#lib/status.ts';
 
 export type HttpResponse = APIGatewayProxyStructuredResultV2 & { headers: Record<string, string> };
 
 /**
- * 202 for a new run, 200 when the workflow already existed; `Location` points at the workflow.
- * After `Prefer: wait`, a workflow that closed in time answers 200 with how it ended, whether it
- * succeeded or not: the start worked, and the caller reads the outcome from the body.
+ * The answer to an action. 202 when it left work under way: a new run, a signal delivered, an update
+ * accepted and still running. 200 when the answer is final: the workflow already existed (a
+ * duplicate), an update completed or failed, or, after `Prefer: wait`, the workflow closed in time,
+ * whether it succeeded or not (the request did what it asked; the body says how the workflow ended).
+ * `Location` points at the workflow.
  */
-export const startedResponse = (
-  result: StartResult,
-  waited?: { readonly preference: string; readonly outcome: Outcome | undefined },
+export const actionResponse = (
+  result: WorkflowResult,
+  waited?: { readonly preference: string | undefined; readonly outcome?: Outcome | undefined },
 ): HttpResponse => {
   const headers: Record<string, string> = {
     'content-type': 'application/json',
     location: `/workflows/${encodeURIComponent(result.workflowId)}`,
   };
-  if (waited !== undefined) headers['preference-applied'] = waited.preference;
+  if (waited?.preference !== undefined) headers['preference-applied'] = waited.preference;
   const outcome = waited?.outcome;
+  const underWay =
+    result.update !== undefined
+      ? result.update.status === 'ACCEPTED'
+      : result.signal !== undefined || result.started;
   return {
-    statusCode: outcome !== undefined || !result.started ? 200 : 202,
+    statusCode: outcome === undefined && underWay ? 202 : 200,
     headers,
     body: JSON.stringify(outcome === undefined ? result : { ...result, ...outcome }),
   };

@@ -11,3 +11,6 @@ export const callerScope = (caller: string): string =>
 
 /** The memo field that holds the scope of the caller that started a workflow. */
 export const CALLER_SCOPE_MEMO = 'triggers.callerScope';
+
+/** The memo field that says which route and action started a workflow: the status endpoint shows it. */
+export const STARTED_BY_MEMO = 'triggers.startedBy';

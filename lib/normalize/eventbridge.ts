@@ -2,7 +2,7 @@ import type { EventBridgeEvent } from 'aws-lambda';
 import { NoRouteError, ValidationError } from '#lib/errors.ts';
 import type { Routes } from '#lib/routes/load.ts';
 import { fromEnvelope, fromRoute, withEventId } from './resolve.ts';
-import type { StartRequest } from './types.ts';
+import type { WorkflowRequest } from './types.ts';
 
 type AnyEventBridgeEvent = EventBridgeEvent<string, unknown>;
 
@@ -31,7 +31,7 @@ type Envelope = { workflowType: unknown; workflowId?: unknown; input?: unknown }
 const envelopeOf = (value: unknown): Envelope | undefined =>
   isObject(value) && 'workflowType' in value ? (value as Envelope) : undefined;
 
-const fromSchedule = (routes: Routes, event: AnyEventBridgeEvent): StartRequest => {
+const fromSchedule = (routes: Routes, event: AnyEventBridgeEvent): WorkflowRequest => {
   const rules = (event.resources ?? []).filter((arn) => arn.includes(':rule/')).map(ruleName);
   const route = routes.schedule.find(
     ({ schedule }) => schedule !== undefined && rules.includes(schedule.rule),
@@ -78,7 +78,7 @@ const parsedDetail = (detail: unknown): unknown => {
  * `<type>-<group>-<name>-<scheduled time>`, and its request ID is keyed by the schedule and the
  * scheduled time, never by the execution ID, which changes with every attempt.
  */
-const fromScheduler = (routes: Routes, tick: SchedulerTick): StartRequest => {
+const fromScheduler = (routes: Routes, tick: SchedulerTick): WorkflowRequest => {
   const { scheduleArn, time } = tick;
   const parsed = SCHEDULE_ARN.exec(scheduleArn ?? '')?.groups;
   if (parsed === undefined || scheduleArn === undefined) {
@@ -118,7 +118,7 @@ const matches = (expected: unknown, actual: unknown): boolean => {
   return expected === actual;
 };
 
-const normalizeEvent = (routes: Routes, event: AnyEventBridgeEvent): StartRequest => {
+const normalizeEvent = (routes: Routes, event: AnyEventBridgeEvent): WorkflowRequest => {
   if (isScheduledEvent(event)) return fromSchedule(routes, event);
   const identity = { name: 'event ID', value: text(event.id) };
 
@@ -132,7 +132,7 @@ const normalizeEvent = (routes: Routes, event: AnyEventBridgeEvent): StartReques
     const { detail, source, id, time, account, region, resources } = event;
     const detailType = event['detail-type'];
     const context = { detail, source, detailType, id, time, account, region, resources };
-    return fromRoute(routes, route, context, identity);
+    return fromRoute(routes, route, context, identity, Date.parse(time) || undefined);
   }
   const envelope = envelopeOf(event.detail);
   if (envelope === undefined) {
@@ -148,7 +148,7 @@ const normalizeEvent = (routes: Routes, event: AnyEventBridgeEvent): StartReques
  * names its schedule (`scheduleArn` and `scheduledTime`, from Scheduler's context attributes), routed
  * like the default payload, or the canonical envelope itself.
  */
-export const normalizeEventBridge = (routes: Routes, event: unknown): StartRequest => {
+export const normalizeEventBridge = (routes: Routes, event: unknown): WorkflowRequest => {
   if (isEventBridgeEvent(event)) {
     if (isSchedulerEvent(event)) {
       return fromScheduler(routes, {

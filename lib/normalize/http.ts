@@ -11,7 +11,7 @@ import type { Routes } from '#lib/routes/load.ts';
 import type { Route } from '#lib/routes/schema.ts';
 import { callerScope } from './callerScope.ts';
 import { fromEnvelope, fromRoute } from './resolve.ts';
-import type { StartRequest } from './types.ts';
+import type { WorkflowRequest } from './types.ts';
 
 /** An API Gateway request, the same whichever payload format carried it. */
 export interface HttpRequest {
@@ -262,27 +262,26 @@ const identityOf = ({ headers, requestId, caller }: HttpRequest) => {
   };
 };
 
-/** The start request for a route or the canonical envelope: parses the body and renders templates. */
-export const startRequestOf = (
+/** The request for a route or the canonical envelope: parses the body and renders templates. */
+export const workflowRequestOf = (
   routes: Routes,
   target: Exclude<HttpTarget, { kind: 'status' }>,
   request: HttpRequest,
-): StartRequest => {
+): WorkflowRequest => {
   const { headers, query, cookies, requestId, caller } = request;
   // A retried POST that carries the same Idempotency-Key names the same workflow.
   const identity = identityOf(request);
   const body = parseBody(request.rawBody);
-  const scope = caller === undefined ? {} : { scope: callerScope(caller) };
-  if (target.kind === 'route') {
-    const context = {
-      body,
-      headers: templateHeaders(headers, target),
-      query,
-      cookies,
-      path: target.path,
-      requestId,
-    };
-    return { ...fromRoute(routes, target.route, context, identity), ...scope };
-  }
-  return { ...fromEnvelope(routes, { workflowType: target.workflowType, input: body }, identity), ...scope };
+  const acted =
+    target.kind === 'route'
+      ? fromRoute(
+          routes,
+          target.route,
+          { body, headers: templateHeaders(headers, target), query, cookies, path: target.path, requestId },
+          identity,
+        )
+      : fromEnvelope(routes, { workflowType: target.workflowType, input: body }, identity);
+  // A request that carries an Idempotency-Key delivers its signal or update once however often it is sent.
+  const keyed = headers['idempotency-key'] ? { ...acted, idempotencyKey: identity.value } : acted;
+  return caller === undefined ? keyed : { ...keyed, scope: callerScope(caller) };
 };

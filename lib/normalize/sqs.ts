@@ -2,7 +2,7 @@ import type { SQSRecord } from 'aws-lambda';
 import { MalformedJsonError, NoRouteError } from '#lib/errors.ts';
 import type { Routes } from '#lib/routes/load.ts';
 import { fromEnvelope, fromRoute, withEventId } from './resolve.ts';
-import type { StartRequest } from './types.ts';
+import type { WorkflowRequest } from './types.ts';
 
 /** `arn:aws:sqs:us-east-1:123456789012:orders` → `orders` */
 const queueName = (arn: string): string => arn.slice(arn.lastIndexOf(':') + 1);
@@ -25,7 +25,7 @@ const stringAttributes = (record: SQSRecord): Record<string, string> => {
   return result;
 };
 
-const normalizeRecord = (routes: Routes, record: SQSRecord): StartRequest => {
+const normalizeRecord = (routes: Routes, record: SQSRecord): WorkflowRequest => {
   const queue = queueName(record.eventSourceARN);
   const attributes = stringAttributes(record);
   const route = routes.sqs.find(
@@ -38,7 +38,8 @@ const normalizeRecord = (routes: Routes, record: SQSRecord): StartRequest => {
   if (route !== undefined) {
     const groupId = record.attributes.MessageGroupId;
     const context = { body, attributes, messageId, queue, ...(groupId && { groupId }) };
-    return fromRoute(routes, route, context, { name: 'message ID', value: messageId });
+    const sentAt = Number(record.attributes.SentTimestamp) || undefined;
+    return fromRoute(routes, route, context, { name: 'message ID', value: messageId }, sentAt);
   }
   if (attributes.workflowType === undefined) {
     throw new NoRouteError(`No route for queue "${queue}" and no workflowType message attribute`);
@@ -54,5 +55,5 @@ const normalizeRecord = (routes: Routes, record: SQSRecord): StartRequest => {
  * Builds the start request for one SQS record: the first route whose queue and attributes match,
  * else the canonical envelope (message attribute `workflowType`, optional `workflowId`).
  */
-export const normalizeSqsRecord = (routes: Routes, record: SQSRecord): StartRequest =>
+export const normalizeSqsRecord = (routes: Routes, record: SQSRecord): WorkflowRequest =>
   withEventId(normalizeRecord(routes, record), record.messageId);

@@ -2,7 +2,18 @@ import { readFileSync } from 'node:fs';
 import { config } from '#lib/config.ts';
 import { RoutesFileError } from '#lib/errors.ts';
 import bundledRoutes from '../../routes.json' with { type: 'json' };
-import type { HttpMethod, IdConflictPolicy, IdReusePolicy, Route, RoutesFile } from './schema.ts';
+import type {
+  HttpMethod,
+  IdConflictPolicy,
+  IdReusePolicy,
+  JsonValue,
+  Route,
+  RoutesFile,
+  SearchAttributeTypeName,
+  StartOptionsSpec,
+  WorkflowEntry,
+} from './schema.ts';
+import { START_OPTION_KEYS } from './startOptions.ts';
 import { templatePaths } from './template.ts';
 import { TRIGGERS, type TriggerKind } from './triggers.ts';
 
@@ -11,6 +22,10 @@ export interface AllowedWorkflow {
   readonly taskQueue: string;
   readonly idReusePolicy: IdReusePolicy;
   readonly idConflictPolicy: IdConflictPolicy;
+  /** Its static start options; a route's, rendered, go on top. */
+  readonly options: StartOptionsSpec;
+  /** Its namespace, address and credentials secret, where they are not the environment's. */
+  readonly target: { readonly namespace?: string; readonly address?: string; readonly secretId?: string };
 }
 
 export interface HttpRoute {
@@ -29,6 +44,8 @@ export interface Routes {
   readonly eventbridge: readonly Route[];
   readonly schedule: readonly Route[];
   readonly scheduler: readonly Route[];
+  /** The declared type of every custom search attribute the file sets. */
+  readonly searchAttributes: ReadonlyMap<string, SearchAttributeTypeName>;
 }
 
 /**
@@ -68,12 +85,90 @@ const triggerOf = (route: Route): TriggerKind => {
   return kind;
 };
 
+const OPTION_KEYS = ['memo', 'searchAttributes', 'staticSummary', 'staticDetails', 'priority'] as const;
+
+/** The templates of a set of start options: memo and search attribute values, summary, details, fairness key. */
+const optionTemplates = (options: StartOptionsSpec): JsonValue[] => [
+  ...Object.values(options.memo ?? {}),
+  ...Object.values(options.searchAttributes ?? {}),
+  options.staticSummary ?? null,
+  options.staticDetails ?? null,
+  options.priority?.fairnessKey ?? null,
+];
+
+/** Every template of a route: its ID, input, signal and update arguments, and start options. */
+const routeTemplates = (route: Route): (JsonValue | undefined)[] => [
+  route.workflowId,
+  route.input,
+  ...(route.signal?.args ?? []),
+  ...(route.update?.args ?? []),
+  ...optionTemplates(route),
+];
+
+const undeclaredAttributes = (
+  where: string,
+  options: StartOptionsSpec,
+  declared: Readonly<Record<string, unknown>>,
+): string[] =>
+  Object.keys(options.searchAttributes ?? {})
+    .filter((name) => !Object.hasOwn(declared, name))
+    .map((name) => `${where}: search attribute "${name}" is not declared in "searchAttributes"`);
+
+const workflowProblems = (
+  type: string,
+  entry: WorkflowEntry,
+  file: RoutesFile,
+  taskQueue: string | undefined,
+) => {
+  const problems: string[] = [];
+  if (!entry.taskQueue && !taskQueue) {
+    problems.push(`workflow "${type}" has no taskQueue and TEMPORAL_TASK_QUEUE is not set`);
+  }
+  if ((entry.address !== undefined || entry.secretId !== undefined) && entry.namespace === undefined) {
+    problems.push(`workflow "${type}": "address" and "secretId" go with "namespace"`);
+  }
+  problems.push(...undeclaredAttributes(`workflow "${type}"`, entry, file.searchAttributes ?? {}));
+  for (const key of OPTION_KEYS) {
+    if (templatePaths(optionTemplates({ [key]: entry[key] } as StartOptionsSpec)).length > 0) {
+      problems.push(
+        `workflow "${type}": "${key}" holds a template; templates are rendered per route, so set it on the routes`,
+      );
+    }
+  }
+  return problems;
+};
+
+const SIGNALS = new Set(['signal', 'signalWithStart']);
+const UPDATES = new Set(['update', 'updateWithStart']);
+
+const actionProblems = (route: Route): string[] => {
+  const action = route.action ?? 'start';
+  const problems: string[] = [];
+  const where = `route "${route.name}"`;
+  if (SIGNALS.has(action) !== (route.signal !== undefined)) {
+    problems.push(
+      SIGNALS.has(action)
+        ? `${where}: action ${action} needs "signal"`
+        : `${where}: "signal" needs action signal or signalWithStart`,
+    );
+  }
+  if (UPDATES.has(action) !== (route.update !== undefined)) {
+    problems.push(
+      UPDATES.has(action)
+        ? `${where}: action ${action} needs "update"`
+        : `${where}: "update" needs action update or updateWithStart`,
+    );
+  }
+  if (route.missingWorkflowRetrySeconds !== undefined && action !== 'signal' && action !== 'update') {
+    problems.push(`${where}: "missingWorkflowRetrySeconds" applies to the signal and update actions only`);
+  }
+  return problems;
+};
+
 const problemsOf = (file: RoutesFile, taskQueue: string | undefined): string[] => {
   const problems: string[] = [];
   for (const [type, entry] of Object.entries(file.workflows)) {
-    if (!entry.taskQueue && !taskQueue) {
-      problems.push(`workflow "${type}" has no taskQueue and TEMPORAL_TASK_QUEUE is not set`);
-    }
+    problems.push(...workflowProblems(type, entry, file, taskQueue));
   }
   const names = new Set<string>();
   for (const route of file.routes) {
@@ -92,10 +187,12 @@ const problemsOf = (file: RoutesFile, taskQueue: string | undefined): string[] =
     if (signature?.toleranceSeconds !== undefined && signature.scheme !== 'stripe') {
       problems.push(`route "${route.name}": "toleranceSeconds" applies to the stripe scheme only`);
     }
+    problems.push(...actionProblems(route));
+    problems.push(...undeclaredAttributes(`route "${route.name}"`, route, file.searchAttributes ?? {}));
     const kind = triggerOf(route);
     const roots = TEMPLATE_ROOTS[kind];
     const params = route.http ? [...route.http.path.matchAll(PATH_PARAM)].map((match) => match[1]) : [];
-    for (const path of [...templatePaths(route.workflowId), ...templatePaths(route.input)]) {
+    for (const path of routeTemplates(route).flatMap(templatePaths)) {
       const [root = '', param] = path.split('.');
       if (!roots.includes(root)) {
         problems.push(
@@ -127,6 +224,14 @@ export const compile = (file: RoutesFile, origin: string, taskQueue: string | un
         taskQueue: entry.taskQueue ?? (taskQueue as string),
         idReusePolicy: entry.idReusePolicy ?? DEFAULT_ID_REUSE_POLICY,
         idConflictPolicy: entry.idConflictPolicy ?? DEFAULT_ID_CONFLICT_POLICY,
+        options: Object.fromEntries(
+          START_OPTION_KEYS.filter((key) => entry[key] !== undefined).map((key) => [key, entry[key]]),
+        ) as StartOptionsSpec,
+        target: {
+          ...(entry.namespace !== undefined && { namespace: entry.namespace }),
+          ...(entry.address !== undefined && { address: entry.address }),
+          ...(entry.secretId !== undefined && { secretId: entry.secretId }),
+        },
       },
     ]),
   );
@@ -138,7 +243,8 @@ export const compile = (file: RoutesFile, origin: string, taskQueue: string | un
       method: route.http?.method ?? 'POST',
       pattern: compilePath(route.http?.path ?? '/'),
       namedHeaders: new Set(
-        [...templatePaths(route.workflowId), ...templatePaths(route.input)]
+        routeTemplates(route)
+          .flatMap(templatePaths)
           .map((path) => path.split('.'))
           .filter(([root, name]) => root === 'headers' && name !== undefined)
           .map(([, name]) => String(name).toLowerCase()),
@@ -148,6 +254,7 @@ export const compile = (file: RoutesFile, origin: string, taskQueue: string | un
     eventbridge: byKind('eventbridge'),
     schedule: byKind('schedule'),
     scheduler: byKind('scheduler'),
+    searchAttributes: new Map(Object.entries(file.searchAttributes ?? {})),
   };
 };
 

@@ -24,8 +24,84 @@ const text = (description: string) => z.string().check(z.minLength(1), z.describ
 const optional = <T extends z.core.SomeType>(schema: T, description: string) =>
   z.optional(schema).check(z.describe(description));
 
+/** A duration as Temporal's SDKs take it: milliseconds, or a number and a unit ("30s", "5m", "1.5h", "2d"). */
+const DURATION = /^\d+(?:\.\d+)?\s*(?:ms|s|m|h|d)$/;
+const duration = (description: string) =>
+  optional(
+    z.union([
+      z.number().check(z.nonnegative()),
+      z.string().check(z.regex(DURATION, 'must be milliseconds, or a number with ms, s, m, h or d')),
+    ]),
+    description,
+  );
+
+export const SEARCH_ATTRIBUTE_TYPES = [
+  'TEXT',
+  'KEYWORD',
+  'INT',
+  'DOUBLE',
+  'BOOL',
+  'DATETIME',
+  'KEYWORD_LIST',
+] as const;
+
+const RetryPolicySchema = z.strictObject({
+  initialInterval: duration('Wait before the first retry (default 1s).'),
+  backoffCoefficient: optional(z.number().check(z.gte(1)), 'Growth of each wait (default 2).'),
+  maximumInterval: duration('Longest wait between attempts (default 100 times the initial interval).'),
+  maximumAttempts: optional(z.number().check(z.int(), z.nonnegative()), 'Attempts in all; 0 is unlimited.'),
+  nonRetryableErrorTypes: optional(z.array(z.string()), 'Application failure types never retried.'),
+});
+
+/**
+ * Start options, per workflow type in `workflows` (static values) and per route (where string values
+ * may be templates, rendered against the event like `input`): what `WorkflowOptions` of the TypeScript
+ * SDK calls the same names. A route's value replaces its type's; `memo` and `searchAttributes` are merged.
+ */
+export const startOptionsShape = {
+  memo: optional(
+    z.record(z.string(), z.json()),
+    'Memo fields, shown with the workflow (decoded by its data converter).',
+  ),
+  searchAttributes: optional(
+    z.record(z.string(), z.json()),
+    'Search attribute values, by name; each name must be declared with its type in the top-level "searchAttributes".',
+  ),
+  startDelay: duration('Time to wait before the first workflow task.'),
+  executionTimeout: duration('Limit of the whole execution, continue-as-new and retries included.'),
+  runTimeout: duration('Limit of a single run.'),
+  taskTimeout: duration('Limit of a single workflow task (default 10s).'),
+  retry: optional(RetryPolicySchema, 'Retry policy of the workflow (by default workflows are not retried).'),
+  priority: optional(
+    z.strictObject({
+      priorityKey: optional(
+        z.number().check(z.int(), z.positive()),
+        '1 runs first; the server default is 3 of 1 to 5.',
+      ),
+      fairnessKey: optional(z.string(), 'Key of the fairness balancing between tenants (at most 64 bytes).'),
+      fairnessWeight: optional(z.number().check(z.positive()), "The fairness key's weight (default 1)."),
+    }),
+    'Task priority and fairness.',
+  ),
+  staticSummary: optional(z.string(), 'One-line summary shown in the Temporal UI.'),
+  staticDetails: optional(z.string(), 'Longer details shown in the Temporal UI (Markdown).'),
+};
+
 const WorkflowSchema = z
   .strictObject({
+    ...startOptionsShape,
+    namespace: optional(
+      z.string().check(z.minLength(1)),
+      'Namespace of this type, when not the default (TEMPORAL_NAMESPACE). It gets a connection of its own.',
+    ),
+    address: optional(
+      z.string().check(z.minLength(1)),
+      'Frontend address of that namespace (on Temporal Cloud a namespace has its own endpoint); default TEMPORAL_ADDRESS.',
+    ),
+    secretId: optional(
+      z.string().check(z.minLength(1)),
+      'Secrets Manager secret with the credentials for that namespace, in the format of TEMPORAL_SECRET_ID; default TEMPORAL_SECRET_ID.',
+    ),
     taskQueue: optional(
       z.string().check(z.minLength(1)),
       'Task queue the workflow starts on. Falls back to the TEMPORAL_TASK_QUEUE environment variable.',
@@ -128,9 +204,43 @@ const SchedulerTriggerSchema = z.strictObject({
   ),
 });
 
+export const ACTIONS = ['start', 'signalWithStart', 'updateWithStart', 'signal', 'update'] as const;
+export const UPDATE_WAITS = ['accepted', 'completed'] as const;
+
+const argsOf = (what: string) =>
+  optional(
+    z.array(z.json()),
+    `Arguments of the ${what}, one template per argument, rendered like "input". Without it, none.`,
+  );
+
+const SignalSchema = z.strictObject({
+  name: text('Signal name.'),
+  args: argsOf('signal'),
+});
+
+const UpdateSchema = z.strictObject({
+  name: text('Update name.'),
+  args: argsOf('update'),
+  waitFor: optional(
+    z.enum(UPDATE_WAITS),
+    'SQS and EventBridge: wait until the update is accepted (default), or until it completes. HTTP waits for completion within its wait budget either way.',
+  ),
+});
+
 const RouteSchema = z
   .strictObject({
+    ...startOptionsShape,
     name: text('Unique route name, used in logs and errors.'),
+    action: optional(
+      z.enum(ACTIONS),
+      'What the event does (default start). signalWithStart and updateWithStart start the workflow if it is not running; signal and update address one that must exist.',
+    ),
+    signal: optional(SignalSchema, 'The signal of signal and signalWithStart.'),
+    update: optional(UpdateSchema, 'The update of update and updateWithStart.'),
+    missingWorkflowRetrySeconds: optional(
+      z.number().check(z.int(), z.nonnegative()),
+      'signal and update from SQS or EventBridge: for this long after the event was sent (default 300), a missing workflow may still be starting, and the event is retried; after it, it fails permanently.',
+    ),
     http: optional(HttpTriggerSchema, 'Start on an API Gateway request.'),
     sqs: optional(SqsTriggerSchema, 'Start on an SQS message.'),
     eventbridge: optional(EventBridgeTriggerSchema, 'Start on a custom EventBridge event.'),
@@ -157,6 +267,10 @@ const RouteSchema = z
 
 export const RoutesFileSchema = z.strictObject({
   $schema: z.optional(z.string()),
+  searchAttributes: optional(
+    z.record(z.string().check(z.minLength(1)), z.enum(SEARCH_ATTRIBUTE_TYPES)),
+    'The custom search attributes that workflows and routes set, with their types. Values are checked and converted to the type; each must be registered on the namespace.',
+  ),
   workflows: z
     .record(z.string().check(z.minLength(1)), WorkflowSchema)
     .check(z.describe('The allow-list of workflow types, by type name.')),
@@ -171,3 +285,9 @@ export type HttpMethod = (typeof HTTP_METHODS)[number];
 export type Signature = z.output<typeof SignatureSchema>;
 export type SecretSource = z.output<typeof SecretSourceSchema>;
 export type JsonValue = z.output<ReturnType<typeof z.json>>;
+export type WorkflowEntry = RoutesFile['workflows'][string];
+export type Action = (typeof ACTIONS)[number];
+export type UpdateWait = (typeof UPDATE_WAITS)[number];
+export type SearchAttributeTypeName = (typeof SEARCH_ATTRIBUTE_TYPES)[number];
+/** The start options a workflow type and a route may both set. */
+export type StartOptionsSpec = Pick<WorkflowEntry, keyof typeof startOptionsShape>;

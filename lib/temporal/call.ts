@@ -1,6 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import { config } from '#lib/config.ts';
 import { DeadlineExceededError, isTriggerError, TemporalUnavailableError } from '#lib/errors.ts';
+import type { TemporalTarget } from '#lib/normalize/types.ts';
 import {
   acquire,
   type Live,
@@ -58,12 +59,12 @@ const verified = async (live: Live, deadline: number): Promise<Live> => {
 };
 
 /** The connection to use now, or a TriggerError that says why there is none. */
-const ready = async (deadline: number): Promise<Live> => {
+const ready = async (target: TemporalTarget, deadline: number): Promise<Live> => {
   if (deadline <= Date.now()) {
     throw new DeadlineExceededError('No time left in the invocation to call Temporal');
   }
   try {
-    return await verified(await acquire(deadline), deadline);
+    return await verified(await acquire(target, deadline), deadline);
   } catch (error) {
     if (isTriggerError(error)) throw error;
     throw new TemporalUnavailableError('Cannot connect to Temporal', { cause: error });
@@ -73,8 +74,8 @@ const ready = async (deadline: number): Promise<Live> => {
 const REFUSED = new Set<number | undefined>([status.UNAUTHENTICATED, status.PERMISSION_DENIED]);
 
 /**
- * Runs `call` against the cached Temporal connection with `deadline` (epoch ms) on every request it
- * makes, and recovers, once each and within the deadline, from what a warm Lambda meets:
+ * Runs `call` against the cached Temporal connection of `target` (a workflow type's namespace, or the
+ * environment's) with `deadline` (epoch ms) on every request it makes, and recovers, once each and within the deadline, from what a warm Lambda meets:
  * - a stale connection after a freeze: checked first, replaced when it does not answer (see `verified`);
  * - credentials refused (UNAUTHENTICATED, PERMISSION_DENIED): the secret is read again, bypassing the
  *   cache; a new API key is applied to the connection, new TLS material gets a new connection; the call
@@ -85,10 +86,11 @@ const REFUSED = new Set<number | undefined>([status.UNAUTHENTICATED, status.PERM
  * is a TemporalUnavailableError, and no time left a DeadlineExceededError.
  */
 export const callTemporal = async <T>(
+  target: TemporalTarget,
   deadline: number,
   call: (temporal: Temporal) => Promise<T>,
 ): Promise<T> => {
-  let live = await ready(deadline);
+  let live = await ready(target, deadline);
   let refreshed = false;
   let reconnected = false;
   for (;;) {

@@ -1,20 +1,36 @@
 import { createHash } from 'node:crypto';
-import { Client, type ConnectionOptions, type TLSConfig } from '@temporalio/client';
+import {
+  Client,
+  type ConnectionOptions,
+  type TLSConfig,
+  type WorkflowClientInterceptor,
+} from '@temporalio/client';
+import {
+  defaultFailureConverter,
+  defaultPayloadConverter,
+  type FailureConverter,
+  type LoadedDataConverter,
+  type PayloadCodec,
+  type PayloadConverter,
+} from '@temporalio/common';
 import { config } from '#lib/config.ts';
 import { logger } from '#lib/logger.ts';
+import type { TemporalTarget } from '#lib/normalize/types.ts';
 import { readCredentials, resetCredentials } from '#lib/temporal/credentials.ts';
 import { onServerAnswer, retryWithinDeadline } from '#lib/temporal/interceptors.ts';
 import { TemporalConnection } from '#lib/temporal/TemporalConnection.ts';
+import { wireInterceptor } from '#lib/temporal/wire.ts';
+import * as clientModule from '#temporal-client-module';
 
-/** The connection and client shared by every invocation of this execution environment. */
+/** The connection and client shared by every invocation of this execution environment, per target. */
 export interface Temporal {
   readonly connection: TemporalConnection;
   readonly client: Client;
   readonly namespace: string;
 }
 
-/** Where and how to connect: the environment's settings, with the credentials secret's on top. */
-interface Target {
+/** Where and how to connect: the environment's settings, with the secret's and the target's on top. */
+interface Endpoint {
   readonly options: ConnectionOptions;
   readonly apiKey: string | undefined;
   readonly namespace: string;
@@ -22,15 +38,25 @@ interface Target {
   readonly identity: string;
 }
 
+/** The connections of one target: the cached one, and what it was made from. */
+interface Pool {
+  readonly target: TemporalTarget;
+  /** The last endpoint made, and what it was made from: every call asks, and the inputs rarely change. */
+  made: { settings: unknown; secret: unknown; endpoint: Endpoint } | undefined;
+  current: Promise<Live> | undefined;
+  generation: number;
+}
+
 /** A live connection, with what it was made from and when the server last answered on it. */
 export interface Live extends Temporal {
+  readonly pool: Pool;
   readonly identity: string;
   apiKey: string | undefined;
   /** Epoch ms of the server's last answer on this connection. */
   lastAnswer: number;
   /** A call on it timed out or found it unavailable: check it before it is used again. */
   suspect: boolean;
-  /** Which connect attempt made it. */
+  /** Which connect attempt of its pool made it. */
   readonly generation: number;
   /** Replaced: handed out no more, and closed once the calls already on it have ended. */
   retired: boolean;
@@ -42,33 +68,70 @@ export interface Live extends Temporal {
   check: Promise<boolean> | undefined;
 }
 
+/**
+ * What the project's client module gives every Client: a payload converter, failure converter and
+ * payload codecs (the data converter a worker gets from `payloadConverterPath` and `payloadCodecs`),
+ * and WorkflowClient interceptors. The build bundles the module `--client-module` names in place of
+ * lib/temporal/noClientModule.ts; without one, the SDK's defaults apply.
+ */
+export interface ClientModule {
+  readonly payloadConverter?: PayloadConverter;
+  readonly failureConverter?: FailureConverter;
+  readonly payloadCodecs?: PayloadCodec[];
+  readonly interceptors?: WorkflowClientInterceptor[];
+}
+
+const extension: ClientModule = clientModule;
+
+const dataConverter: LoadedDataConverter = {
+  payloadConverter: extension.payloadConverter ?? defaultPayloadConverter,
+  failureConverter: extension.failureConverter ?? defaultFailureConverter,
+  payloadCodecs: extension.payloadCodecs ?? [],
+};
+
 const mergeTls = (env: ConnectionOptions['tls'], secret: TLSConfig | undefined): ConnectionOptions['tls'] => {
   if (secret === undefined) return env;
   return { ...(typeof env === 'object' && env !== null ? env : {}), ...secret };
 };
 
-/** The last target made, and what it was made from: every call asks, and the inputs rarely change. */
-let made: { settings: unknown; secret: unknown; target: Target } | undefined;
+const pools = new Map<string, Pool>();
 
-const target = async (deadline: number, fresh: boolean): Promise<Target> => {
-  const settings = config().temporal;
-  const secret = await readCredentials({ deadline, fresh });
-  if (made !== undefined && made.settings === settings && made.secret === secret) return made.target;
-  const built = build(settings, secret);
-  made = { settings, secret, target: built };
-  return built;
+const poolOf = (target: TemporalTarget): Pool => {
+  const key = `${target.namespace ?? ''}\n${target.address ?? ''}\n${target.secretId ?? ''}`;
+  let pool = pools.get(key);
+  if (pool === undefined) {
+    pool = { target, made: undefined, current: undefined, generation: 0 };
+    pools.set(key, pool);
+  }
+  return pool;
 };
 
+const endpointOf = async (pool: Pool, deadline: number, fresh: boolean): Promise<Endpoint> => {
+  const settings = config().temporal;
+  const secret = await readCredentials(pool.target.secretId ?? settings.secretId, { deadline, fresh });
+  const { made } = pool;
+  if (made !== undefined && made.settings === settings && made.secret === secret) return made.endpoint;
+  const endpoint = build(pool.target, settings, secret);
+  pool.made = { settings, secret, endpoint };
+  return endpoint;
+};
+
+/**
+ * The endpoint of a target. A workflow type's own namespace and address win; then the secret's (the
+ * secret's address and namespace override the environment's, so one secret can move a deployment);
+ * then the environment's. The secret's API key or certificate wins over the environment's.
+ */
 const build = (
+  target: TemporalTarget,
   settings: ReturnType<typeof config>['temporal'],
   secret: Awaited<ReturnType<typeof readCredentials>>,
-): Target => {
+): Endpoint => {
   const { connection: env, namespace: envNamespace, keepaliveTimeMs, keepaliveTimeoutMs } = settings;
   const { apiKey: envApiKey, ...rest } = env;
   const apiKey =
     secret === undefined ? (typeof envApiKey === 'string' ? envApiKey : undefined) : secret.apiKey;
-  const address = secret?.address ?? rest.address;
-  const namespace = secret?.namespace ?? envNamespace;
+  const address = target.address ?? secret?.address ?? rest.address;
+  const namespace = target.namespace ?? secret?.namespace ?? envNamespace;
   const tls = mergeTls(rest.tls, secret?.tls);
   const options: ConnectionOptions = {
     ...rest,
@@ -91,13 +154,15 @@ const build = (
   return { options, apiKey, namespace, identity };
 };
 
-const open = async (wanted: Target, deadline: number, generation: number): Promise<Live> => {
+const open = async (pool: Pool, wanted: Endpoint, deadline: number, generation: number): Promise<Live> => {
   const bookkeeping = { lastAnswer: Date.now() };
   const connection = await TemporalConnection.open(
     {
       ...wanted.options,
       ...(wanted.apiKey !== undefined && { apiKey: wanted.apiKey }),
       interceptors: [
+        // First: it must see each call once, in its caller's context (see wire.ts).
+        wireInterceptor(),
         retryWithinDeadline(),
         onServerAnswer(() => {
           bookkeeping.lastAnswer = Date.now();
@@ -106,8 +171,14 @@ const open = async (wanted: Target, deadline: number, generation: number): Promi
     },
     deadline,
   );
-  const client = new Client({ connection, namespace: wanted.namespace });
+  const client = new Client({
+    connection,
+    namespace: wanted.namespace,
+    dataConverter,
+    ...(extension.interceptors !== undefined && { interceptors: { workflow: extension.interceptors } }),
+  });
   return Object.assign(bookkeeping, {
+    pool,
     connection,
     client,
     namespace: wanted.namespace,
@@ -127,30 +198,28 @@ const open = async (wanted: Target, deadline: number, generation: number): Promi
  * after a certificate rotation, or the connect's first call refused after a key rotation), the
  * secret is read once more, bypassing the cache, and the connect is tried again if it changed.
  */
-const connect = async (wanted: Target, deadline: number, generation: number): Promise<Live> => {
+const connect = async (pool: Pool, wanted: Endpoint, deadline: number, generation: number): Promise<Live> => {
   try {
-    return await open(wanted, deadline, generation);
+    return await open(pool, wanted, deadline, generation);
   } catch (error) {
-    if (config().temporal.secretId === undefined || Date.now() >= deadline) throw error;
-    const again = await target(deadline, true).catch(() => undefined);
+    const secretId = pool.target.secretId ?? config().temporal.secretId;
+    if (secretId === undefined || Date.now() >= deadline) throw error;
+    const again = await endpointOf(pool, deadline, true).catch(() => undefined);
     if (again === undefined || (again.identity === wanted.identity && again.apiKey === wanted.apiKey)) {
       throw error;
     }
     logger.warn('Cannot connect to Temporal with the cached credentials; connecting with the current ones');
-    return open(again, deadline, generation);
+    return open(pool, again, deadline, generation);
   }
 };
 
-let current: Promise<Live> | undefined;
-let generation = 0;
-
 /** Starts a connect attempt and caches it. A rejected attempt is forgotten: the next call connects again. */
-const install = (wanted: Target, deadline: number): Promise<Live> => {
-  generation += 1;
-  const attempt = connect(wanted, deadline, generation);
-  current = attempt;
+const install = (pool: Pool, wanted: Endpoint, deadline: number): Promise<Live> => {
+  pool.generation += 1;
+  const attempt = connect(pool, wanted, deadline, pool.generation);
+  pool.current = attempt;
   attempt.catch(() => {
-    if (current === attempt) current = undefined;
+    if (pool.current === attempt) pool.current = undefined;
   });
   return attempt;
 };
@@ -181,7 +250,7 @@ export const onConnection = async <T>(live: Live, call: (live: Live) => Promise<
  */
 const retire = (live: Live): void => {
   live.retired = true;
-  if (live.generation === generation) current = undefined;
+  if (live.generation === live.pool.generation) live.pool.current = undefined;
   const idle = live.calls === 0 ? Promise.resolve() : new Promise<void>((resolve) => (live.idle = resolve));
   const closed = idle
     .then(() => live.connection.close())
@@ -190,13 +259,13 @@ const retire = (live: Live): void => {
   closing.add(closed);
 };
 
-const follow = (live: Live, wanted: Target, deadline: number): Live | Promise<Live> => {
+const follow = (live: Live, wanted: Endpoint, deadline: number): Live | Promise<Live> => {
   if (live.identity !== wanted.identity) {
     if (!live.retired) {
       logger.info('Temporal connection settings changed: reconnecting');
       retire(live);
     }
-    return current ?? install(wanted, deadline);
+    return live.pool.current ?? install(live.pool, wanted, deadline);
   }
   if (live.apiKey !== wanted.apiKey && wanted.apiKey !== undefined) {
     // A new API key goes into the next request's metadata; the connection stays.
@@ -207,15 +276,17 @@ const follow = (live: Live, wanted: Target, deadline: number): Live | Promise<Li
 };
 
 /**
- * The cached connection, connecting on first use. Connections are expensive and meant to be reused,
- * so one lives in module scope across warm invocations. When the credentials secret names a
- * different address, namespace or certificate, it is replaced; a new API key is applied to it.
+ * The cached connection to a target (a workflow type's namespace; the environment's by default),
+ * connecting on first use. Connections are expensive and meant to be reused, so one per target lives
+ * in module scope across warm invocations. When the credentials secret names a different address,
+ * namespace or certificate, it is replaced; a new API key is applied to it.
  */
-export const acquire = async (deadline: number): Promise<Live> => {
-  const wanted = await target(deadline, false);
+export const acquire = async (target: TemporalTarget, deadline: number): Promise<Live> => {
+  const pool = poolOf(target);
+  const wanted = await endpointOf(pool, deadline, false);
   for (;;) {
-    if (current === undefined) return install(wanted, deadline);
-    const live = await current;
+    if (pool.current === undefined) return install(pool, wanted, deadline);
+    const live = await pool.current;
     // Replaced while this caller waited: `current` has moved on to its successor.
     if (!live.retired) return follow(live, wanted, deadline);
   }
@@ -226,7 +297,7 @@ export const acquire = async (deadline: number): Promise<Live> => {
  * what changed. Undefined when nothing did, so the refusal stands.
  */
 export const refreshCredentials = async (live: Live, deadline: number): Promise<Live | undefined> => {
-  const wanted = await target(deadline, true);
+  const wanted = await endpointOf(live.pool, deadline, true);
   if (wanted.identity === live.identity && wanted.apiKey === live.apiKey) return undefined;
   logger.info('Temporal refused the cached credentials; using the current ones from the secret');
   return follow(live, wanted, deadline);
@@ -238,19 +309,20 @@ export const replace = (live: Live, reason: string, deadline: number): Promise<L
     logger.warn('Replacing the Temporal connection', { reason });
     retire(live);
   }
-  return acquire(deadline);
+  return acquire(live.pool.target, deadline);
 };
 
 /**
- * Closes and forgets the cached connection and credentials (tests, and local tools that exit). Calls
- * still in flight end first, each on its own connection; connections retired earlier close too.
+ * Closes and forgets every cached connection and the credentials (tests, and local tools that exit).
+ * Calls still in flight end first, each on its own connection; connections retired earlier close too.
  */
 export const closeTemporal = async (): Promise<void> => {
-  const pending = current;
-  current = undefined;
-  made = undefined;
-  const live = await pending?.catch(() => undefined);
-  if (live !== undefined && !live.retired) retire(live);
+  const cached = [...pools.values()].map((pool) => pool.current);
+  pools.clear();
+  for (const pending of cached) {
+    const live = await pending?.catch(() => undefined);
+    if (live !== undefined && !live.retired) retire(live);
+  }
   await Promise.all(closing);
   await resetCredentials();
 };

@@ -49,15 +49,33 @@ const beforeDeadline = <T>(promise: Promise<T>, deadline: number, what: string):
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 };
 
-// One read in flight per kind, so a batch of concurrent calls after the TTL runs out fetches once.
-const inFlight = new Map<boolean, Promise<TemporalCredentials>>();
-let lastGood: TemporalCredentials | undefined;
-let lastRaw: unknown;
-// After a failed refresh the last good values are used without asking again until then (epoch ms).
-let retryAt = 0;
+/** What is cached for one secret. */
+interface SecretState {
+  /** One read in flight per kind, so a batch of concurrent calls after the TTL runs out fetches once. */
+  readonly inFlight: Map<boolean, Promise<TemporalCredentials>>;
+  lastGood: TemporalCredentials | undefined;
+  lastRaw: unknown;
+  /** After a failed refresh the last good values are used without asking again until then (epoch ms). */
+  retryAt: number;
+}
+
+const states = new Map<string, SecretState>();
 const RETRY_AFTER_MS = 30_000;
 
-const fetchCredentials = async (secretId: string, fresh: boolean): Promise<TemporalCredentials> => {
+const stateOf = (secretId: string): SecretState => {
+  let state = states.get(secretId);
+  if (state === undefined) {
+    state = { inFlight: new Map(), lastGood: undefined, lastRaw: undefined, retryAt: 0 };
+    states.set(secretId, state);
+  }
+  return state;
+};
+
+const fetchCredentials = async (
+  secretId: string,
+  state: SecretState,
+  fresh: boolean,
+): Promise<TemporalCredentials> => {
   let raw: unknown;
   try {
     raw = await (await secretsProvider()).get(secretId, {
@@ -67,42 +85,42 @@ const fetchCredentials = async (secretId: string, fresh: boolean): Promise<Tempo
   } catch (error) {
     throw new CredentialsError(`Cannot read the Temporal credentials secret ${secretId}`, { cause: error });
   }
-  retryAt = 0;
+  state.retryAt = 0;
   // The same secret value gives the same object, so callers can tell "unchanged" by identity.
-  if (lastGood !== undefined && raw === lastRaw) return lastGood;
+  if (state.lastGood !== undefined && raw === state.lastRaw) return state.lastGood;
   // The validator loads with the first secret read, like the AWS SDK: never in a function without one.
   const { parseCredentials } = await import('./secretValue.ts');
   const credentials = parseCredentials(raw, secretId);
-  lastGood = credentials;
-  lastRaw = raw;
+  state.lastGood = credentials;
+  state.lastRaw = raw;
   return credentials;
 };
 
 /**
- * The credentials secret's values, or undefined when TEMPORAL_SECRET_ID is unset. Cached for
- * TEMPORAL_SECRET_TTL_SECONDS; `fresh` reads the secret again whatever the cache holds (after the
- * server refused the credentials).
+ * A credentials secret's values (TEMPORAL_SECRET_ID's, or a workflow type's own `secretId`), or
+ * undefined without a secret. Cached for TEMPORAL_SECRET_TTL_SECONDS; `fresh` reads the secret again
+ * whatever the cache holds (after the server refused the credentials).
  *
  * When the cached value has expired and the secret cannot be read, the last good values stay in use,
  * so that a Secrets Manager outage does not become a Temporal outage: such a refresh may take half of
  * the time left (the call keeps the other half), and after it fails the secret is not asked again for
  * 30 s.
  */
-export const readCredentials = async (options: {
-  readonly deadline: number;
-  readonly fresh?: boolean;
-}): Promise<TemporalCredentials | undefined> => {
-  const { secretId } = config().temporal;
+export const readCredentials = async (
+  secretId: string | undefined,
+  options: { readonly deadline: number; readonly fresh?: boolean },
+): Promise<TemporalCredentials | undefined> => {
   if (secretId === undefined) return undefined;
+  const state = stateOf(secretId);
   const fresh = options.fresh ?? false;
-  const fallback = fresh ? undefined : lastGood;
-  if (fallback !== undefined && Date.now() < retryAt) return fallback;
-  let read = inFlight.get(fresh);
+  const fallback = fresh ? undefined : state.lastGood;
+  if (fallback !== undefined && Date.now() < state.retryAt) return fallback;
+  let read = state.inFlight.get(fresh);
   if (read === undefined) {
-    read = fetchCredentials(secretId, fresh);
-    inFlight.set(fresh, read);
+    read = fetchCredentials(secretId, state, fresh);
+    state.inFlight.set(fresh, read);
     const forget = () => {
-      if (inFlight.get(fresh) === read) inFlight.delete(fresh);
+      if (state.inFlight.get(fresh) === read) state.inFlight.delete(fresh);
     };
     read.then(forget, forget);
   }
@@ -112,7 +130,7 @@ export const readCredentials = async (options: {
     return await beforeDeadline(read, deadline, `the Temporal credentials secret ${secretId}`);
   } catch (error) {
     if (fallback === undefined) throw error;
-    retryAt = Date.now() + RETRY_AFTER_MS;
+    state.retryAt = Date.now() + RETRY_AFTER_MS;
     logger.warn('Cannot refresh the Temporal credentials; using the last ones read', { error });
     return fallback;
   }
@@ -122,8 +140,5 @@ export const readCredentials = async (options: {
 export const resetCredentials = async (): Promise<void> => {
   const loaded = await provider;
   loaded?.clearCache();
-  inFlight.clear();
-  lastGood = undefined;
-  lastRaw = undefined;
-  retryAt = 0;
+  states.clear();
 };

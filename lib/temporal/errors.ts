@@ -7,7 +7,7 @@ import {
   TemporalUnavailableError,
   TriggerError,
 } from '#lib/errors.ts';
-import type { StartRequest } from '#lib/normalize/types.ts';
+import type { WorkflowRequest } from '#lib/normalize/types.ts';
 
 const TRANSIENT = new Set<number>([status.UNAVAILABLE, status.RESOURCE_EXHAUSTED, status.ABORTED]);
 const REJECTED = new Set<number>([status.INVALID_ARGUMENT, status.FAILED_PRECONDITION, status.OUT_OF_RANGE]);
@@ -27,7 +27,7 @@ export const grpcCodeOf = (error: unknown): status | undefined => grpcErrorOf(er
 /** Maps whatever a call to Temporal threw onto our error classes. Messages from the server are kept as `cause`. */
 export const fromTemporalError = (
   error: unknown,
-  subject: Pick<StartRequest, 'workflowId'> & { readonly workflowType?: string },
+  subject: Pick<WorkflowRequest, 'workflowId'> & { readonly workflowType?: string },
 ): TriggerError => {
   if (error instanceof TriggerError) return error;
   const id = `workflow ${subject.workflowType ? `${subject.workflowType}/` : ''}${subject.workflowId}`;

@@ -5,7 +5,7 @@ import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowFailedError,
 } from '@temporalio/client';
-import { startWorkflow } from '#lib/start.ts';
+import { performAction } from '#lib/actions.ts';
 import { closeTemporal } from '#lib/temporal/client.ts';
 
 // Bundled with the probe, so that every RPC a function names is kept in the probe's descriptor too.
@@ -28,19 +28,22 @@ export const probe = async (address: string, id: string, taskQueue: string) => {
 
     // The handlers' path: StartWorkflowExecution, then a duplicate through ALREADY_EXISTS and describe.
     const request = {
+      action: 'start',
       workflowType: 'processOrder',
       workflowId: `probe-${id}`,
       taskQueue,
       input: { orderId: id, items: ['book'] },
       idReusePolicy: 'REJECT_DUPLICATE',
       idConflictPolicy: 'USE_EXISTING',
+      options: {},
+      target: {},
       route: 'probe',
     } as const;
-    const first = await startWorkflow(request, Date.now() + 10_000);
+    const first = await performAction(request, Date.now() + 10_000);
     const handle = client.workflow.getHandle(request.workflowId);
     // GetWorkflowExecutionHistory, long-polling for the close event, and its payloads.
     const result = await handle.result();
-    const closedDuplicate = await startWorkflow(request, Date.now() + 10_000);
+    const closedDuplicate = await performAction(request, Date.now() + 10_000);
     const description = await handle.describe();
     const history = await handle.fetchHistory();
 

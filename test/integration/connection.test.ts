@@ -66,7 +66,7 @@ describe('the cached Temporal connection', () => {
   const heldCall = async () => {
     const gate = Promise.withResolvers<void>();
     const held = Promise.withResolvers<Live>();
-    const result = callTemporal(Date.now() + 10_000, async (temporal) => {
+    const result = callTemporal({}, Date.now() + 10_000, async (temporal) => {
       held.resolve(temporal as Live);
       await gate.promise;
       return temporal.connection.workflowService.getSystemInfo({});

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { StartResult } from '#lib/start.ts';
+import type { WorkflowResult } from '#lib/actions.ts';
 import { lambdaContext } from '../../scripts/lambdaContext.ts';
 import { eventBridgeEvent, fixture, uid } from '../helpers/events.ts';
 import { captureLogs } from '../helpers/logs.ts';
@@ -8,8 +8,8 @@ import { type Stack, startStack } from '../helpers/stack.ts';
 
 describe('eventbridge handler against a real Temporal server', () => {
   let stack: Stack;
-  let invoke: (event: unknown) => Promise<StartResult>;
-  let handlerWithTimeout: (event: unknown) => Promise<StartResult>;
+  let invoke: (event: unknown) => Promise<WorkflowResult>;
+  let handlerWithTimeout: (event: unknown) => Promise<WorkflowResult>;
 
   before(async () => {
     stack = await startStack();

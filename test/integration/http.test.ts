@@ -30,6 +30,7 @@ describe('http handler against a real Temporal server', () => {
     assert.deepEqual(
       { ...body, runId: typeof body.runId },
       {
+        action: 'start',
         workflowId: `order-${orderId}`,
         runId: 'string',
         workflowType: 'processOrder',

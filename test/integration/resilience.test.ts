@@ -222,12 +222,12 @@ describe('the Temporal connection across outages, throttling, black holes and fr
     const seen: unknown[] = [];
     const connections = proxy.tcp.forwarded;
 
-    const result = await callTemporal(Date.now() + 5_000, async ({ connection }) => {
+    const result = await callTemporal({}, Date.now() + 5_000, async ({ connection }) => {
       seen.push(connection);
       if (seen.length === 1) throw unavailable;
       return (await connection.workflowService.getSystemInfo({})).serverVersion;
     });
-    const again = callTemporal(Date.now() + 5_000, async () => {
+    const again = callTemporal({}, Date.now() + 5_000, async () => {
       throw unavailable;
     });
 

@@ -78,12 +78,14 @@ describe('readCredentials', () => {
       });
       await import('./functions/http.ts');
       const { readCredentials } = await import('./lib/temporal/credentials.ts');
-      const { resetConfig } = await import('./lib/config.ts');
-      const unset = await readCredentials({ deadline: Date.now() + 1000 });
+      const { config, resetConfig } = await import('./lib/config.ts');
+      const unset = await readCredentials(config().temporal.secretId, { deadline: Date.now() + 1000 });
       const before = loaded.size;
       process.env.TEMPORAL_SECRET_ID = 'temporal';
       resetConfig();
-      const failure = await readCredentials({ deadline: Date.now() + 2000 }).catch((error) => error.name);
+      const failure = await readCredentials(config().temporal.secretId, { deadline: Date.now() + 2000 }).catch(
+        (error) => error.name,
+      );
       console.log(JSON.stringify({ unset: unset ?? null, before, after: loaded.size, failure }));
     `;
     // Nothing listens at the endpoint: reading fails, after the SDK was loaded to try.

@@ -17,6 +17,9 @@ describe('normalizeEventBridge', () => {
       input: { orderId: '3001', customer: 'c-42', total: 99.5 },
       idReusePolicy: 'REJECT_DUPLICATE',
       idConflictPolicy: 'USE_EXISTING',
+      action: 'start',
+      options: {},
+      target: {},
       route: 'order-events',
       eventId: '6a7e8feb-b491-4cf7-a9f1-bf3703467718',
     });

@@ -10,7 +10,7 @@ import {
   UnsupportedMediaTypeError,
   WorkflowNotAllowedError,
 } from '#lib/errors.ts';
-import { checkBody, matchHttp, startRequestOf, toHttpRequest } from '#lib/normalize/http.ts';
+import { checkBody, matchHttp, toHttpRequest, workflowRequestOf } from '#lib/normalize/http.ts';
 import { compileRoutes } from '#lib/routes/validate.ts';
 import { fixture, httpEvent, restEvent } from '../helpers/events.ts';
 
@@ -19,7 +19,7 @@ const normalize = (event: Parameters<typeof toHttpRequest>[0]) => {
   const request = toHttpRequest(event);
   const target = matchHttp(table, request);
   assert.notEqual(target.kind, 'status');
-  return startRequestOf(table, target as Exclude<typeof target, { kind: 'status' }>, request);
+  return workflowRequestOf(table, target as Exclude<typeof target, { kind: 'status' }>, request);
 };
 const text = (body: Buffer | undefined) => body?.toString('utf8');
 
@@ -95,6 +95,9 @@ describe('normalizeHttp', () => {
       input: { order: { orderId: '1001', items: ['book'] }, tenant: 'acme' },
       idReusePolicy: 'REJECT_DUPLICATE',
       idConflictPolicy: 'USE_EXISTING',
+      action: 'start',
+      options: {},
+      target: {},
       route: 'orders-api',
     });
   });
@@ -209,7 +212,7 @@ describe('identity and credentials in HTTP start requests', () => {
     const request = toHttpRequest(event);
     const target = matchHttp(routes, request);
     assert.notEqual(target.kind, 'status');
-    return startRequestOf(routes, target as Exclude<typeof target, { kind: 'status' }>, request);
+    return workflowRequestOf(routes, target as Exclude<typeof target, { kind: 'status' }>, request);
   };
   const withCaller = (event: APIGatewayProxyEventV2, authorizer: unknown): APIGatewayProxyEventV2 =>
     ({ ...event, requestContext: { ...event.requestContext, authorizer } }) as APIGatewayProxyEventV2;
@@ -257,7 +260,7 @@ describe('identity and credentials in HTTP start requests', () => {
     assert.equal(target.kind, 'route');
     const echo = { ...(target as Extract<typeof target, { kind: 'route' }>) };
     const route = { ...echo.route, input: { headers: '{headers}' } };
-    const rendered = startRequestOf(contract, { ...echo, route }, request);
+    const rendered = workflowRequestOf(contract, { ...echo, route }, request);
     assert.deepEqual(
       Object.keys((rendered.input as { headers: object }).headers).includes('x-hub-signature-256'),
       false,

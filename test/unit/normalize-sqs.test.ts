@@ -19,6 +19,9 @@ describe('normalizeSqsRecord', () => {
       input: { orderId: '2001', amount: 42 },
       idReusePolicy: 'REJECT_DUPLICATE',
       idConflictPolicy: 'USE_EXISTING',
+      action: 'start',
+      options: {},
+      target: {},
       route: 'orders-queue',
       eventId: '059f36b4-87a3-44ab-83d2-661975830a7d',
     });

@@ -10,28 +10,57 @@ import {
   TemporalUnavailableError,
   WorkflowNotAllowedError,
 } from '#lib/errors.ts';
-import { problemResponse, startedResponse } from '#lib/http/response.ts';
+import { actionResponse, problemResponse } from '#lib/http/response.ts';
 
 const started = {
+  action: 'start',
   workflowId: 'order/1',
   runId: 'run-1',
   workflowType: 'processOrder',
   taskQueue: 'orders',
   namespace: 'default',
-};
+} as const;
 
-describe('startedResponse', () => {
+describe('actionResponse', () => {
   it('answers a new run with 202 and a Location header', () => {
-    const response = startedResponse({ ...started, started: true });
+    const response = actionResponse({ ...started, started: true });
     assert.equal(response.statusCode, 202);
     assert.equal(response.headers.location, '/workflows/order%2F1');
     assert.deepEqual(JSON.parse(String(response.body)), { ...started, started: true });
   });
 
   it('answers an existing workflow with 200 and started: false', () => {
-    const response = startedResponse({ ...started, started: false });
+    const response = actionResponse({ ...started, started: false });
     assert.equal(response.statusCode, 200);
     assert.equal(JSON.parse(String(response.body)).started, false);
+  });
+
+  it('answers a delivered signal and an accepted update with 202, a finished update with 200', () => {
+    const signalled = { ...started, action: 'signalWithStart', started: false, signal: 'addItem' } as const;
+    assert.equal(actionResponse(signalled).statusCode, 202);
+    const update = { id: 'u-1', name: 'checkout' };
+    const accepted = {
+      ...started,
+      action: 'update',
+      started: false,
+      update: { ...update, status: 'ACCEPTED' },
+    } as const;
+    assert.equal(actionResponse(accepted).statusCode, 202);
+    for (const status of ['COMPLETED', 'FAILED'] as const) {
+      const done = { ...accepted, update: { ...update, status } };
+      assert.equal(actionResponse(done).statusCode, 200, status);
+    }
+    const startedWithUpdate = {
+      ...accepted,
+      action: 'updateWithStart',
+      started: true,
+      update: { ...update, status: 'COMPLETED' },
+    } as const;
+    assert.equal(
+      actionResponse(startedWithUpdate).statusCode,
+      200,
+      'the update is what the caller waits for',
+    );
   });
 });
 

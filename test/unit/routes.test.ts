@@ -6,6 +6,8 @@ import { afterEach, describe, it } from 'node:test';
 import { resetConfig } from '#lib/config.ts';
 import { RoutesFileError } from '#lib/errors.ts';
 import { resetRoutes, routes } from '#lib/routes/load.ts';
+import { startOptionsShape } from '#lib/routes/schema.ts';
+import { START_OPTION_KEYS } from '#lib/routes/startOptions.ts';
 import { compileRoutes } from '#lib/routes/validate.ts';
 import { routesJsonSchema } from '../../scripts/schema.ts';
 import { fixture } from '../helpers/events.ts';
@@ -25,6 +27,8 @@ describe('compileRoutes', () => {
       taskQueue: 'orders',
       idReusePolicy: 'REJECT_DUPLICATE',
       idConflictPolicy: 'USE_EXISTING',
+      options: {},
+      target: {},
     });
     assert.equal(table.workflows.get('nightlyReport')?.idReusePolicy, 'ALLOW_DUPLICATE');
     assert.deepEqual(
@@ -167,5 +171,9 @@ describe('routes.schema.json', () => {
   it('is the schema generated from the validator (run `npm run schema` after changing it)', async () => {
     const committed = await readFile(new URL('../../routes.schema.json', import.meta.url), 'utf8');
     assert.equal(committed, routesJsonSchema());
+  });
+
+  it('lists the same start options as the list a cold start picks them by', () => {
+    assert.deepEqual(Object.keys(startOptionsShape).sort(), [...START_OPTION_KEYS].sort());
   });
 });

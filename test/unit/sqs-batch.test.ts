@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import type { WorkflowResult } from '#lib/actions.ts';
 import { resetConfig } from '#lib/config.ts';
 import { StartFailedError } from '#lib/errors.ts';
-import type { StartRequest } from '#lib/normalize/types.ts';
+import type { WorkflowRequest } from '#lib/normalize/types.ts';
 import { compileRoutes } from '#lib/routes/validate.ts';
 import { processSqsBatch } from '#lib/sqsBatch.ts';
-import type { StartResult } from '#lib/start.ts';
 import { lambdaContext } from '../../scripts/lambdaContext.ts';
 import { fixture, sqsEvent, sqsRecord } from '../helpers/events.ts';
 import { captureLogs } from '../helpers/logs.ts';
@@ -18,7 +18,7 @@ const recordingStart = (options: { fail?: (orderId: string) => boolean; delayMs?
   const order: string[] = [];
   let inFlight = 0;
   let maxInFlight = 0;
-  const start = async (request: StartRequest): Promise<StartResult> => {
+  const start = async (request: WorkflowRequest): Promise<WorkflowResult> => {
     const { orderId } = request.input as { orderId: string };
     order.push(orderId);
     inFlight += 1;
@@ -27,7 +27,15 @@ const recordingStart = (options: { fail?: (orderId: string) => boolean; delayMs?
     inFlight -= 1;
     if (options.fail?.(orderId)) throw new StartFailedError(`start of ${orderId} failed`);
     const { workflowId, workflowType, taskQueue } = request;
-    return { workflowId, workflowType, taskQueue, runId: 'r', namespace: 'default', started: true };
+    return {
+      action: 'start',
+      workflowId,
+      workflowType,
+      taskQueue,
+      runId: 'r',
+      namespace: 'default',
+      started: true,
+    };
   };
   return { start, order, maxInFlight: () => maxInFlight };
 };

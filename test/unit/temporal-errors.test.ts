@@ -9,10 +9,13 @@ import {
   TemplateError,
   TemporalUnavailableError,
 } from '#lib/errors.ts';
-import type { StartRequest } from '#lib/normalize/types.ts';
+import type { WorkflowRequest } from '#lib/normalize/types.ts';
 import { fromTemporalError } from '#lib/temporal/errors.ts';
 
-const request: StartRequest = {
+const request: WorkflowRequest = {
+  action: 'start',
+  options: {},
+  target: {},
   workflowType: 'processOrder',
   workflowId: 'order-1',
   taskQueue: 'orders',
