@@ -2,7 +2,15 @@
  * Example workflows for the example routes. They run in Temporal's workflow sandbox, so they only
  * import @temporalio/workflow. Each returns what it received, so a caller can see its input arrive.
  */
-import { ApplicationFailure, condition, defineSignal, setHandler } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  defineQuery,
+  defineSignal,
+  defineUpdate,
+  setHandler,
+} from '@temporalio/workflow';
 
 export interface ProcessOrderResult {
   readonly processed: true;
@@ -39,4 +47,68 @@ export async function chargeCard(input?: { readonly card?: string }): Promise<{ 
     throw ApplicationFailure.nonRetryable('Card declined', 'CardDeclined');
   }
   return { charged: true };
+}
+
+export interface CartItem {
+  readonly sku: string;
+  readonly quantity: number;
+}
+
+export const addItemSignal = defineSignal<[CartItem]>('addItem');
+export const addItemAndCountUpdate = defineUpdate<number, [CartItem]>('addItemAndCount');
+export const checkoutUpdate = defineUpdate<{ readonly items: readonly CartItem[] }>('checkout');
+export const itemsQuery = defineQuery<readonly CartItem[]>('items');
+
+const isItem = (item: unknown): item is CartItem =>
+  typeof item === 'object' &&
+  item !== null &&
+  typeof (item as CartItem).sku === 'string' &&
+  (item as CartItem).sku !== '' &&
+  Number.isInteger((item as CartItem).quantity) &&
+  (item as CartItem).quantity > 0;
+
+/**
+ * An entity workflow, one per cart: items arrive by the `addItem` signal, or by the `addItemAndCount`
+ * update, whose validator rejects an item without a SKU or a positive whole quantity and which answers
+ * the number of items. The `checkout` update closes the cart and answers its items; the `items` query
+ * reads them at any time. A cart left alone for a day closes by itself.
+ */
+export async function cart(input?: { readonly items?: readonly CartItem[] }): Promise<{
+  readonly items: readonly CartItem[];
+  readonly checkedOut: boolean;
+}> {
+  const items: CartItem[] = [...(input?.items ?? [])];
+  let checkedOut = false;
+  setHandler(addItemSignal, (item) => {
+    if (isItem(item)) items.push(item);
+  });
+  setHandler(
+    addItemAndCountUpdate,
+    (item) => {
+      items.push(item);
+      return items.length;
+    },
+    {
+      validator: (item) => {
+        if (!isItem(item)) throw new Error('An item needs a sku and a positive whole quantity');
+        if (checkedOut) throw new Error('The cart is checked out');
+      },
+    },
+  );
+  setHandler(
+    checkoutUpdate,
+    () => {
+      checkedOut = true;
+      return { items };
+    },
+    {
+      validator: () => {
+        if (checkedOut) throw new Error('The cart is checked out');
+      },
+    },
+  );
+  setHandler(itemsQuery, () => items);
+  await condition(() => checkedOut, '1 day');
+  await condition(allHandlersFinished);
+  return { items, checkedOut };
 }

@@ -16,7 +16,7 @@ import { startDevServer } from './temporalServer.ts';
 
 const smoke = process.argv.includes('--smoke') || process.env.START_SMOKE === '1';
 const HANDLER = new URL('../dist/http/index.mjs', import.meta.url);
-const TASK_QUEUES = ['orders', 'reports'];
+const TASK_QUEUES = ['orders', 'reports', 'carts'];
 const RESULT_TIMEOUT_MS = 30_000;
 // Longer than the dev server's own SIGTERM-to-SIGKILL grace (5 s), so the one child process always gets
 // stopped; only in-process pieces (a worker still retrying calls to a server that is gone) are cut short.
@@ -98,6 +98,31 @@ const listen = async (handler: HttpApiHandler): Promise<LocalGateway> => {
 const curlLine = (gatewayUrl: string, orderId: string, prefer = ''): string =>
   `curl -i -X POST ${gatewayUrl}/orders/acme -H 'content-type: application/json'${prefer} -d '{"orderId":"${orderId}"}'`;
 
+const cartLine = (gatewayUrl: string, cartId: string, step: 'items' | 'count' | 'checkout'): string =>
+  `curl -i -X POST ${gatewayUrl}/carts/${cartId}/${step} -H 'content-type: application/json'${
+    step === 'checkout' ? '' : ` -d '{"sku":"${step === 'items' ? 'book' : 'pen'}","quantity":1}'`
+  }`;
+
+/**
+ * The update-with-start route: a new cart started by an update, whose answer is the update's result
+ * (the number of items in the cart), not a status URL.
+ */
+const smokeUpdate = async (gatewayUrl: string): Promise<void> => {
+  const cartId = `smoke-${randomUUID()}`;
+  const response = await fetch(`${gatewayUrl}/carts/${cartId}/count`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ sku: 'pen', quantity: 1 }),
+    signal: AbortSignal.timeout(RESULT_TIMEOUT_MS),
+  });
+  const body = await response.text();
+  log(`POST /carts/${cartId}/count answered ${response.status}: ${body}`);
+  const answer = JSON.parse(body) as { started?: boolean; update?: { status?: string; result?: unknown } };
+  if (response.status !== 200 || answer.update?.status !== 'COMPLETED' || answer.update.result !== 1) {
+    throw new Error('the update-with-start route did not answer with the update result');
+  }
+};
+
 /**
  * Sends the curl line's request, waits for the workflow it started to complete, then reads it back
  * through `GET /workflows/{workflowId}`.
@@ -155,7 +180,11 @@ const main = async (): Promise<void> => {
 
   if (smoke) {
     const interrupted = stopRequested.then(() => Promise.reject(new InterruptedError('smoke test stopped')));
-    return Promise.race([smokeTest(gateway.url, address, namespace), interrupted]);
+    const smokeTests = async () => {
+      await smokeTest(gateway.url, address, namespace);
+      await smokeUpdate(gateway.url);
+    };
+    return Promise.race([smokeTests(), interrupted]);
   }
 
   const stack = { address, namespace, uiUrl, gatewayUrl: gateway.url, pid: process.pid };
@@ -176,6 +205,12 @@ const main = async (): Promise<void> => {
       `  curl -i ${gateway.url}/workflows/order-1001`,
       'Start one and wait up to 10 s for its result:',
       `  ${curlLine(gateway.url, '1002', " -H 'prefer: wait=10'")}`,
+      'Add an item to a cart, starting its workflow (signal-with-start):',
+      `  ${cartLine(gateway.url, '7', 'items')}`,
+      'Add one more and get the count back (update-with-start, answered with the update result):',
+      `  ${cartLine(gateway.url, '7', 'count')}`,
+      'Check the cart out (an update of the running workflow):',
+      `  ${cartLine(gateway.url, '7', 'checkout')}`,
       'Invoke the other handlers with an event file:',
       '  npm run invoke -- sqs|eventbridge|http <event.json>',
       '',

@@ -112,6 +112,9 @@ export const stopChild = (child: ChildProcess): Promise<void> =>
     child.kill('SIGTERM');
   });
 
+/** The namespace besides `default` that a dev server of ours has from the start. */
+export const SECOND_NAMESPACE = 'triggers-second';
+
 export interface DevServerOptions {
   /** Serve the web UI too. */
   readonly ui?: boolean;
@@ -142,6 +145,8 @@ export const spawnDevServer = async (
   args.push('--metrics-port', String(metricsPort), '--log-level', 'error');
   args.push(...(ui ? ['--ui-ip', ip, '--ui-port', String(uiPort)] : ['--headless']));
   if (options.dbFilename !== undefined) args.push('--db-filename', options.dbFilename);
+  // A second namespace, for the routes that start workflows outside the default one.
+  args.push('--namespace', SECOND_NAMESPACE);
   const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'inherit'] });
   const address = `${ip}:${port}`;
   const stop = () => stopChild(child);

@@ -33,7 +33,11 @@ describe('compileRoutes', () => {
     assert.equal(table.workflows.get('nightlyReport')?.idReusePolicy, 'ALLOW_DUPLICATE');
     assert.deepEqual(
       [table.http.length, table.sqs.length, table.eventbridge.length, table.schedule.length],
-      [1, 1, 1, 1],
+      [4, 1, 1, 1],
+    );
+    assert.deepEqual(
+      table.http.map(({ route }) => route.action ?? 'start'),
+      ['start', 'signalWithStart', 'updateWithStart', 'update'],
     );
   });
 
@@ -135,7 +139,7 @@ describe('routes', () => {
   });
 
   it('uses the bundled routes.json without ROUTES_FILE', async () => {
-    assert.deepEqual([...(await routes()).workflows.keys()], ['processOrder', 'nightlyReport']);
+    assert.deepEqual([...(await routes()).workflows.keys()], ['processOrder', 'nightlyReport', 'cart']);
   });
 
   it('replaces the bundled file with ROUTES_FILE', async () => {
