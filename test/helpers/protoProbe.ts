@@ -73,7 +73,47 @@ export const probe = async (address: string, id: string, taskQueue: string) => {
       }
     }
 
+    // The other actions: SignalWithStartWorkflowExecution, SignalWorkflowExecution, ExecuteMultiOperation
+    // (update-with-start), UpdateWorkflowExecution and PollWorkflowExecutionUpdate, a rejection included.
+    const cart = { ...request, workflowType: 'cart', workflowId: `probe-cart-${id}`, input: undefined };
+    const item = { sku: 'book', quantity: 1 };
+    const late = Date.now() + 10_000;
+    const signalled = await performAction(
+      { ...cart, action: 'signalWithStart', signal: { name: 'addItem', args: [item] } },
+      late,
+    );
+    await performAction({ ...cart, action: 'signal', signal: { name: 'addItem', args: [item] } }, late);
+    const counted = await performAction(
+      {
+        ...cart,
+        action: 'updateWithStart',
+        update: { name: 'addItemAndCount', args: [item], waitFor: 'accepted' },
+      },
+      late,
+      late,
+    );
+    let rejected: string | undefined;
+    try {
+      await performAction(
+        { ...cart, action: 'update', update: { name: 'addItemAndCount', args: [{}], waitFor: 'accepted' } },
+        late,
+      );
+    } catch (error) {
+      rejected = (error as Error).name;
+    }
+    const checkedOut = await performAction(
+      { ...cart, action: 'update', update: { name: 'checkout', args: [], waitFor: 'accepted' } },
+      late,
+      late,
+    );
+
     return {
+      actions: {
+        signalWithStart: signalled.started,
+        updateWithStart: counted.update?.result,
+        rejected,
+        checkout: checkedOut.update?.status,
+      },
       health: health.status,
       first: { started: first.started, runId: first.runId },
       result,

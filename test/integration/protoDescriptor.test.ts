@@ -48,6 +48,11 @@ describe('trimmed protobuf descriptor', () => {
       'DescribeWorkflowExecution',
       'GetWorkflowExecutionHistory',
       'TerminateWorkflowExecution',
+      'SignalWithStartWorkflowExecution',
+      'SignalWorkflowExecution',
+      'ExecuteMultiOperation',
+      'UpdateWorkflowExecution',
+      'PollWorkflowExecutionUpdate',
     ]) {
       assert.ok(rpcs.includes(`${WS}.${method}`), `${method} was dropped`);
     }
@@ -55,7 +60,7 @@ describe('trimmed protobuf descriptor', () => {
     assert.ok(!rpcs.includes(`${WS}.PollWorkflowTaskQueue`), 'a worker RPC was kept');
   });
 
-  it('starts, describes, reads results and histories, and decodes errors and failures', async () => {
+  it('starts, signals, updates, describes, reads results and histories, and decodes errors and failures', async () => {
     const id = uid();
     const script = `
       const { probe } = await import('./index.mjs');
@@ -80,5 +85,11 @@ describe('trimmed protobuf descriptor', () => {
     assert.ok(seen.historyEvents >= 5, `${seen.historyEvents} history events`);
     assert.equal(seen.alreadyStarted, true);
     assert.equal(seen.terminated, 'probe');
+    assert.deepEqual(seen.actions, {
+      signalWithStart: true,
+      updateWithStart: 3,
+      rejected: 'UpdateRejectedError',
+      checkout: 'COMPLETED',
+    });
   });
 });
