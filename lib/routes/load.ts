@@ -188,6 +188,12 @@ const problemsOf = (file: RoutesFile, taskQueue: string | undefined): string[] =
       problems.push(`route "${route.name}": "toleranceSeconds" applies to the stripe scheme only`);
     }
     problems.push(...actionProblems(route));
+    // Temporal refuses a signal-with-start under FAIL (INVALID_ARGUMENT): say so before any event does.
+    if (route.action === 'signalWithStart' && file.workflows[route.workflowType]?.idConflictPolicy === 'FAIL') {
+      problems.push(
+        `route "${route.name}": signalWithStart cannot start "${route.workflowType}", whose idConflictPolicy FAIL Temporal does not allow for it`,
+      );
+    }
     problems.push(...undeclaredAttributes(`route "${route.name}"`, route, file.searchAttributes ?? {}));
     const kind = triggerOf(route);
     const roots = TEMPLATE_ROOTS[kind];

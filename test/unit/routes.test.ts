@@ -96,6 +96,63 @@ describe('compileRoutes', () => {
     assert.deepEqual(routes.eventbridge[0]?.eventbridge?.detail, { status: 'paid' });
   });
 
+  it('lists every problem of actions, start options, search attributes and namespaces at once', () => {
+    const raw = {
+      searchAttributes: { Customer: 'KEYWORD' },
+      workflows: {
+        cart: { taskQueue: 'carts', idConflictPolicy: 'FAIL', memo: { who: '{body.user}' } },
+        ledger: { taskQueue: 'ledger', address: 'ledger.example:7233', searchAttributes: { Region: 'eu' } },
+      },
+      routes: [
+        { name: 'a', sqs: { queue: 'q' }, workflowType: 'cart', action: 'signalWithStart' },
+        { name: 'b', sqs: { queue: 'q' }, workflowType: 'cart', signal: { name: 's', args: [] } },
+        { name: 'c', sqs: { queue: 'q' }, workflowType: 'cart', action: 'updateWithStart' },
+        {
+          name: 'd',
+          sqs: { queue: 'q' },
+          workflowType: 'cart',
+          action: 'signalWithStart',
+          signal: { name: 's', args: ['{body}'] },
+          missingWorkflowRetrySeconds: 30,
+          searchAttributes: { Customer: '{body.customer}', Tier: 'gold' },
+        },
+        { name: 'e', sqs: { queue: 'q' }, workflowType: 'cart', update: { name: 'u', args: [] } },
+      ],
+    };
+    const problems = [
+      /workflow "cart": "memo" holds a template/,
+      /workflow "ledger": "address" and "secretId" go with "namespace"/,
+      /workflow "ledger": search attribute "Region" is not declared/,
+      /route "a": action signalWithStart needs "signal"/,
+      /route "b": "signal" needs action signal or signalWithStart/,
+      /route "c": action updateWithStart needs "update"/,
+      /route "d": "missingWorkflowRetrySeconds" applies to the signal and update actions only/,
+      /route "d": signalWithStart cannot start "cart", whose idConflictPolicy FAIL/,
+      /route "d": search attribute "Tier" is not declared/,
+      /route "e": "update" needs action update or updateWithStart/,
+    ];
+    assert.throws(
+      () => compileRoutes(raw, 'test.json', undefined),
+      (error: unknown) => {
+        assert.ok(error instanceof RoutesFileError);
+        for (const problem of problems) assert.match(error.message, problem);
+        return true;
+      },
+    );
+  });
+
+  it('refuses a search attribute type, action or waitFor it does not know', () => {
+    const raw = example();
+    raw.searchAttributes = { Customer: 'STRING' };
+    rejects(raw, /searchAttributes/);
+    const action = example();
+    action.routes[0].action = 'query';
+    rejects(action, /action/);
+    const waitFor = example();
+    waitFor.routes[2].update.waitFor = 'started';
+    rejects(waitFor, /waitFor/);
+  });
+
   it('refuses signature options that do not fit the scheme, and unknown schemes', () => {
     const raw = example();
     const signature = (value: unknown) => {
