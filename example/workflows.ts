@@ -10,6 +10,7 @@ import {
   defineSignal,
   defineUpdate,
   setHandler,
+  sleep,
 } from '@temporalio/workflow';
 
 export interface ProcessOrderResult {
@@ -56,7 +57,10 @@ export interface CartItem {
 
 export const addItemSignal = defineSignal<[CartItem]>('addItem');
 export const addItemAndCountUpdate = defineUpdate<number, [CartItem]>('addItemAndCount');
-export const checkoutUpdate = defineUpdate<{ readonly items: readonly CartItem[] }>('checkout');
+export const checkoutUpdate = defineUpdate<
+  { readonly items: readonly CartItem[] },
+  [{ readonly holdSeconds?: number } | undefined]
+>('checkout');
 export const itemsQuery = defineQuery<readonly CartItem[]>('items');
 
 const isItem = (item: unknown): item is CartItem =>
@@ -70,7 +74,8 @@ const isItem = (item: unknown): item is CartItem =>
 /**
  * An entity workflow, one per cart: items arrive by the `addItem` signal, or by the `addItemAndCount`
  * update, whose validator rejects an item without a SKU or a positive whole quantity and which answers
- * the number of items. The `checkout` update closes the cart and answers its items; the `items` query
+ * the number of items. The `checkout` update closes the cart and answers its items, after an optional
+ * hold of `holdSeconds`; the `items` query
  * reads them at any time. A cart left alone for a day closes by itself.
  */
 export async function cart(input?: { readonly items?: readonly CartItem[] }): Promise<{
@@ -97,12 +102,14 @@ export async function cart(input?: { readonly items?: readonly CartItem[] }): Pr
   );
   setHandler(
     checkoutUpdate,
-    () => {
+    async (options) => {
       checkedOut = true;
+      // A payment hold before the answer, as long as the caller asks: an update that takes a while.
+      if (options?.holdSeconds) await sleep(options.holdSeconds * 1000);
       return { items };
     },
     {
-      validator: () => {
+      validator: (_options) => {
         if (checkedOut) throw new Error('The cart is checked out');
       },
     },

@@ -32,7 +32,7 @@ const SEARCH_ATTRIBUTES = {
 const ACTIONS = {
   items: (item: string) => ({ action: 'signalWithStart', signal: { name: 'addItem', args: [item] } }),
   count: (item: string) => ({ action: 'updateWithStart', update: { name: 'addItemAndCount', args: [item] } }),
-  checkout: (_item: string) => ({ action: 'update', update: { name: 'checkout', args: [] } }),
+  checkout: (options: string) => ({ action: 'update', update: { name: 'checkout', args: [options] } }),
   add: (item: string) => ({ action: 'signal', signal: { name: 'addItem', args: [item] } }),
 };
 
@@ -75,7 +75,7 @@ const routesFile = (secondAddress: string) => ({
       eventbridge: { source: 'com.example.cart', detailType: step },
       workflowType: 'cart',
       workflowId: 'cart-{detail.cartId}',
-      ...ACTIONS[step]('{detail.item}'),
+      ...ACTIONS[step](step === 'checkout' ? '{detail}' : '{detail.item}'),
     })),
     {
       name: 'orders-with-options',
@@ -308,6 +308,23 @@ describe('route actions and start options against a real Temporal server and wor
         checkedOut.body.update.result.items.map(({ sku }: { sku: string }) => sku),
         ['book', 'pen'],
       );
+    });
+
+    it('answers 202 with the status URL when the update does not complete within Prefer: wait, and the status shows the result later', async () => {
+      const cartId = uid();
+      await post(`/carts/${cartId}/items`, { sku: 'book', quantity: 1 });
+
+      const started = Date.now();
+      const held = await post(`/carts/${cartId}/checkout`, { holdSeconds: 3 }, { prefer: 'wait=1' });
+
+      assert.ok(Date.now() - started < 2_900, 'answered before the update completed');
+      assert.equal(held.statusCode, 202);
+      assert.equal(held.body.update.status, 'ACCEPTED');
+      assert.equal('result' in held.body.update, false);
+      await cart(cartId).result();
+      const shown = await get(`/workflows/cart-${cartId}`);
+      assert.equal(shown.body.status, 'COMPLETED');
+      assert.deepEqual(shown.body.result.items, [{ sku: 'book', quantity: 1 }]);
     });
 
     it('answers 409 for signalWithStart and updateWithStart on a closed workflow whose ID may not be reused, delivering nothing', async () => {
