@@ -292,8 +292,18 @@ describe('route actions and start options against a real Temporal server and wor
 
       await post(`/carts/${cartId}/items`, { sku: 'book', quantity: 1 });
       const signalled = await post(`/carts/${cartId}/add`, { sku: 'pen', quantity: 1 });
-      const checkedOut = await post(`/carts/${cartId}/checkout`, {});
+      const key = { 'idempotency-key': `checkout-${cartId}` };
+      const checkedOut = await post(`/carts/${cartId}/checkout`, {}, key);
+      await cart(cartId).result();
+      const again = await post(`/carts/${cartId}/checkout`, {}, key);
 
+      assert.equal(again.statusCode, 200, JSON.stringify(again.body));
+      assert.deepEqual(
+        again.body.update,
+        checkedOut.body.update,
+        'the same update, answered again after the cart closed',
+      );
+      assert.equal(acceptedUpdates(await history(cartId)), 1);
       assert.equal(signalled.statusCode, 202);
       assert.deepEqual(signalled.body, {
         action: 'signal',
