@@ -1,5 +1,6 @@
 import type { ConnectionOptions } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
+import { cached } from '#lib/cache.ts';
 import { checkCorsOrigins } from '#lib/http/cors.ts';
 
 /** The one place that reads the environment. Everything is read once per execution environment. */
@@ -78,12 +79,8 @@ const read = (): Config => {
   };
 };
 
-let cached: Config | undefined;
-
-export const config = (): Config => {
-  cached ??= read();
-  return cached;
-};
+/** The configuration, read at first use; a bad environment fails each use until it is fixed. */
+export const config = cached(read);
 
 /**
  * A webhook secret kept in an environment variable that a route names. Read per call, not cached:
@@ -92,6 +89,4 @@ export const config = (): Config => {
 export const secretFromEnv = (name: string): string | undefined => process.env[name] || undefined;
 
 /** Forgets the configuration, for tests that change the environment. */
-export const resetConfig = (): void => {
-  cached = undefined;
-};
+export const resetConfig = (): void => config.reset();

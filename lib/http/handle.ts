@@ -29,7 +29,7 @@ export const handleHttp = async (
   }
   const signature = target.kind === 'route' ? target.route.http?.signature : undefined;
   if (target.kind === 'route' && signature !== undefined) {
-    await verifySignature(signature, target.route.name, request);
+    await verifySignature(signature, target.route.name, request, deadlineFrom(context));
   }
   const workflowRequest = workflowRequestOf(routes, target, request);
   const seconds = preferredWaitSeconds(request.headers.prefer);

@@ -3,6 +3,7 @@ import { secretFromEnv } from '#lib/config.ts';
 import { SignatureError, WebhookSecretError } from '#lib/errors.ts';
 import type { HttpRequest } from '#lib/normalize/http.ts';
 import type { SecretSource, Signature } from '#lib/routes/schema.ts';
+import { readSecret } from '#lib/secrets.ts';
 import { signatureHeaderOf } from './signatureHeader.ts';
 
 /** Stripe's own default tolerance for a signed timestamp. */
@@ -36,21 +37,27 @@ const fieldOf = (secret: unknown, field: string): unknown => {
 };
 
 /**
- * Reads the secret a route names. The AWS SDK is loaded only by routes that keep it in Secrets Manager.
- * Every failure is a WebhookSecretError that names the source and field, never the value: neither a
- * secret that is not the JSON a field needs, nor a read that fails, can put any part of it in a log.
+ * Reads the secret a route names, by `deadline` (epoch ms), through the functions' one secret cache
+ * (lib/secrets.ts), which loads the AWS SDK only for routes that keep it in Secrets Manager. Every
+ * failure is a WebhookSecretError that names the source and field, never the value: neither a secret
+ * that is not the JSON a field needs, nor a read that fails, can put any part of it in a log.
  */
-const secretOf = async (source: SecretSource, route: string, forceFetch = false): Promise<string> => {
+const secretOf = async (
+  source: SecretSource,
+  route: string,
+  deadline: number,
+  fresh = false,
+): Promise<string> => {
   let value: unknown;
   if ('env' in source) {
     value = secretFromEnv(source.env);
   } else {
     let secret: unknown;
     try {
-      const { getSecret } = await import('@aws-lambda-powertools/parameters/secrets');
-      secret = await getSecret(source.secretId, { maxAge: SECRET_MAX_AGE_SECONDS, forceFetch });
+      secret = await readSecret(source.secretId, { deadline, fresh, maxAgeSeconds: SECRET_MAX_AGE_SECONDS });
     } catch (error) {
-      const reason = error instanceof Error ? error.name : 'an unknown error';
+      const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+      const reason = cause instanceof Error ? cause.name : 'an unknown error';
       throw new WebhookSecretError(
         `Route "${route}": cannot read the webhook ${describeSource(source)} (${reason})`,
       );
@@ -138,7 +145,7 @@ export const checkSignature = (
 };
 
 /**
- * Verifies a route's webhook signature, reading its secret first. A signature that does not match a
+ * Verifies a route's webhook signature, reading its secret first, by `deadline`. A signature that does not match a
  * cached Secrets Manager secret is checked once more against a fresh read (see FORCED_READ_INTERVAL_MS),
  * so a rotated secret is picked up at its first use rather than after the cache expires.
  */
@@ -146,9 +153,10 @@ export const verifySignature = async (
   signature: Signature,
   route: string,
   request: Pick<HttpRequest, 'headers' | 'rawBody'>,
+  deadline: number,
 ): Promise<void> => {
   const { secret: source } = signature;
-  const secret = await secretOf(source, route);
+  const secret = await secretOf(source, route, deadline);
   try {
     checkSignature(signature, secret, request, Date.now());
   } catch (error) {
@@ -156,7 +164,7 @@ export const verifySignature = async (
     const last = lastForcedRead.get(source.secretId) ?? Number.NEGATIVE_INFINITY;
     if (Date.now() - last < FORCED_READ_INTERVAL_MS) throw error;
     lastForcedRead.set(source.secretId, Date.now());
-    const fresh = await secretOf(source, route, true);
+    const fresh = await secretOf(source, route, deadline, true);
     if (fresh === secret) throw error;
     checkSignature(signature, fresh, request, Date.now());
   }

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { cached } from '#lib/cache.ts';
 import { config } from '#lib/config.ts';
 import { RoutesFileError } from '#lib/errors.ts';
 import bundledRoutes from '../../routes.json' with { type: 'json' };
@@ -189,7 +190,10 @@ const problemsOf = (file: RoutesFile, taskQueue: string | undefined): string[] =
     }
     problems.push(...actionProblems(route));
     // Temporal refuses a signal-with-start under FAIL (INVALID_ARGUMENT): say so before any event does.
-    if (route.action === 'signalWithStart' && file.workflows[route.workflowType]?.idConflictPolicy === 'FAIL') {
+    if (
+      route.action === 'signalWithStart' &&
+      file.workflows[route.workflowType]?.idConflictPolicy === 'FAIL'
+    ) {
       problems.push(
         `route "${route.name}": signalWithStart cannot start "${route.workflowType}", whose idConflictPolicy FAIL Temporal does not allow for it`,
       );
@@ -282,36 +286,22 @@ const readRoutesFile = (path: string): unknown => {
 const withDefaults = (file: unknown): RoutesFile =>
   ({ routes: [], ...(file as Partial<RoutesFile>) }) as RoutesFile;
 
-let cached: Promise<Routes> | undefined;
-
 /**
  * The routes in force: the file named by ROUTES_FILE, or the routes.json bundled at build time. Await
- * it at module scope, so that a bad file fails the cold start, not the first event.
+ * it at module scope, so that a bad file fails the cold start, not the first event. A failure is not
+ * kept: a test, or a tool that fixes the file, can load it again.
  *
  * The bundled file was validated when it was built (infra/build.ts fails on a bad one), so a cold start
  * only compiles it; the validator, and zod with it, is loaded only for a file named at run time.
  */
-export const routes = (): Promise<Routes> => {
-  if (cached === undefined) {
-    const { routesFile, taskQueue } = config();
-    const loading =
-      routesFile === undefined
-        ? Promise.resolve().then(() =>
-            compile(withDefaults(bundledRoutes), '(bundled routes.json)', taskQueue),
-          )
-        : import('./validate.ts').then(({ compileRoutes }) =>
-            compileRoutes(readRoutesFile(routesFile), routesFile, taskQueue),
-          );
-    cached = loading;
-    // A failure is not kept: a test, or a tool that fixes the file, can load it again.
-    loading.catch(() => {
-      if (cached === loading) cached = undefined;
-    });
-  }
-  return cached;
-};
+export const routes = cached((): Promise<Routes> => {
+  const { routesFile, taskQueue } = config();
+  return routesFile === undefined
+    ? Promise.resolve().then(() => compile(withDefaults(bundledRoutes), '(bundled routes.json)', taskQueue))
+    : import('./validate.ts').then(({ compileRoutes }) =>
+        compileRoutes(readRoutesFile(routesFile), routesFile, taskQueue),
+      );
+});
 
 /** Forgets the loaded routes, for tests that change ROUTES_FILE. */
-export const resetRoutes = (): void => {
-  cached = undefined;
-};
+export const resetRoutes = (): void => routes.reset();

@@ -1,60 +1,16 @@
-import type { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
-import type { TLSConfig } from '@temporalio/client';
 import { config } from '#lib/config.ts';
 import { logger } from '#lib/logger.ts';
+import { readSecret, resetSecrets } from '#lib/secrets.ts';
+import { CredentialsError, type TemporalCredentials } from './credentialsTypes.ts';
 
-/** What the credentials secret says. Its values override the environment's. */
-export interface TemporalCredentials {
-  readonly apiKey: string | undefined;
-  /** Client certificate (mTLS) and server verification settings, when the secret has any. */
-  readonly tls: TLSConfig | undefined;
-  readonly address: string | undefined;
-  readonly namespace: string | undefined;
-}
-
-/**
- * Reading failed. The message never quotes the secret: a parse error names fields and rules only,
- * and carries no cause (JSON.parse and zod quote the input they choke on).
- */
-export class CredentialsError extends Error {
-  override readonly name = 'CredentialsError';
-}
-
-let provider: Promise<SecretsProvider> | undefined;
-
-/**
- * Powertools' SecretsProvider, loaded on first use only: a function without TEMPORAL_SECRET_ID never
- * loads the AWS SDK. It caches each value for maxAge seconds; `forceFetch` bypasses that cache.
- * The SDK sets no request timeout by default, and a keep-alive socket can go stale while Lambda is
- * frozen, so one is set here: a hung request gives way to the SDK's own retry instead of the invocation.
- */
-const secretsProvider = (): Promise<SecretsProvider> => {
-  provider ??= import('@aws-lambda-powertools/parameters/secrets').then(
-    (secrets) =>
-      new secrets.SecretsProvider({
-        clientConfig: { requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000 } },
-      }),
-  );
-  return provider;
-};
-
-const beforeDeadline = <T>(promise: Promise<T>, deadline: number, what: string): Promise<T> => {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new CredentialsError(`Timed out reading ${what}`)),
-      Math.max(deadline - Date.now(), 0),
-    );
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-};
+export { CredentialsError, type TemporalCredentials } from './credentialsTypes.ts';
 
 /** What is cached for one secret. */
 interface SecretState {
-  /** One read in flight per kind, so a batch of concurrent calls after the TTL runs out fetches once. */
-  readonly inFlight: Map<boolean, Promise<TemporalCredentials>>;
   lastGood: TemporalCredentials | undefined;
+  /** The last value read, and its parse: a bad value stays refused until the secret changes. */
   lastRaw: unknown;
+  parsed: Promise<TemporalCredentials> | undefined;
   /** After a failed refresh the last good values are used without asking again until then (epoch ms). */
   retryAt: number;
 }
@@ -65,7 +21,7 @@ const RETRY_AFTER_MS = 30_000;
 const stateOf = (secretId: string): SecretState => {
   let state = states.get(secretId);
   if (state === undefined) {
-    state = { inFlight: new Map(), lastGood: undefined, lastRaw: undefined, retryAt: 0 };
+    state = { lastGood: undefined, lastRaw: undefined, parsed: undefined, retryAt: 0 };
     states.set(secretId, state);
   }
   return state;
@@ -75,24 +31,24 @@ const fetchCredentials = async (
   secretId: string,
   state: SecretState,
   fresh: boolean,
+  deadline: number,
 ): Promise<TemporalCredentials> => {
   let raw: unknown;
   try {
-    raw = await (await secretsProvider()).get(secretId, {
-      maxAge: config().temporal.secretTtlSeconds,
-      forceFetch: fresh,
-    });
+    raw = await readSecret(secretId, { deadline, fresh, maxAgeSeconds: config().temporal.secretTtlSeconds });
   } catch (error) {
     throw new CredentialsError(`Cannot read the Temporal credentials secret ${secretId}`, { cause: error });
   }
   state.retryAt = 0;
-  // The same secret value gives the same object, so callers can tell "unchanged" by identity.
-  if (state.lastGood !== undefined && raw === state.lastRaw) return state.lastGood;
-  // The validator loads with the first secret read, like the AWS SDK: never in a function without one.
-  const { parseCredentials } = await import('./secretValue.ts');
-  const credentials = parseCredentials(raw, secretId);
+  // The same secret value gives the same object, also to concurrent readers, so callers can tell
+  // "unchanged" by identity. The validator loads with the first secret read, like the AWS SDK: never
+  // in a function without one.
+  if (state.parsed === undefined || raw !== state.lastRaw) {
+    state.lastRaw = raw;
+    state.parsed = import('./secretValue.ts').then(({ parseCredentials }) => parseCredentials(raw, secretId));
+  }
+  const credentials = await state.parsed;
   state.lastGood = credentials;
-  state.lastRaw = raw;
   return credentials;
 };
 
@@ -115,19 +71,11 @@ export const readCredentials = async (
   const fresh = options.fresh ?? false;
   const fallback = fresh ? undefined : state.lastGood;
   if (fallback !== undefined && Date.now() < state.retryAt) return fallback;
-  let read = state.inFlight.get(fresh);
-  if (read === undefined) {
-    read = fetchCredentials(secretId, state, fresh);
-    state.inFlight.set(fresh, read);
-    const forget = () => {
-      if (state.inFlight.get(fresh) === read) state.inFlight.delete(fresh);
-    };
-    read.then(forget, forget);
-  }
   const now = Date.now();
+  // A refresh with last good values to fall back on takes half the time left; the call keeps the rest.
   const deadline = fallback === undefined ? options.deadline : now + (options.deadline - now) / 2;
   try {
-    return await beforeDeadline(read, deadline, `the Temporal credentials secret ${secretId}`);
+    return await fetchCredentials(secretId, state, fresh, deadline);
   } catch (error) {
     if (fallback === undefined) throw error;
     state.retryAt = Date.now() + RETRY_AFTER_MS;
@@ -138,7 +86,6 @@ export const readCredentials = async (
 
 /** Forgets every cached value (tests). */
 export const resetCredentials = async (): Promise<void> => {
-  const loaded = await provider;
-  loaded?.clearCache();
+  await resetSecrets();
   states.clear();
 };

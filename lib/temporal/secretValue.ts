@@ -1,6 +1,6 @@
 import type { TLSConfig } from '@temporalio/client';
 import * as z from 'zod/mini';
-import { CredentialsError, type TemporalCredentials } from './credentials.ts';
+import { CredentialsError, type TemporalCredentials } from './credentialsTypes.ts';
 
 /*
  * The credentials secret's format and its validation, apart from credentials.ts so that zod loads
