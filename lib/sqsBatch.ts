@@ -12,7 +12,7 @@ import { DeadlineExceededError } from '#lib/errors.ts';
 import { logFailure } from '#lib/failure.ts';
 import { logger } from '#lib/logger.ts';
 import { normalizeSqsRecord } from '#lib/normalize/sqs.ts';
-import type { Routes } from '#lib/routes/load.ts';
+import type { Routes } from '#lib/routes/model.ts';
 
 const isFifo = (event: SQSEvent): boolean => event.Records[0]?.eventSourceARN.endsWith('.fifo') ?? false;
 

@@ -10,7 +10,7 @@ import { WorkflowNotFoundError } from '#lib/errors.ts';
 import { logger } from '#lib/logger.ts';
 import { CALLER_SCOPE_MEMO, STARTED_BY_MEMO } from '#lib/normalize/callerScope.ts';
 import type { TemporalTarget } from '#lib/normalize/types.ts';
-import type { Routes } from '#lib/routes/load.ts';
+import type { Routes } from '#lib/routes/model.ts';
 import { callTemporal } from '#lib/temporal/call.ts';
 import type { Temporal } from '#lib/temporal/client.ts';
 import { fromTemporalError, grpcCodeOf } from '#lib/temporal/errors.ts';

@@ -4,7 +4,7 @@ import { config } from '#lib/config.ts';
 import { API_GATEWAY_TIMEOUT_S, deadlineFrom, waitDeadlineFrom } from '#lib/deadline.ts';
 import { callerScope } from '#lib/normalize/callerScope.ts';
 import { checkBody, type HttpRequest, matchHttp, workflowRequestOf } from '#lib/normalize/http.ts';
-import type { Routes } from '#lib/routes/load.ts';
+import type { Routes } from '#lib/routes/model.ts';
 import { awaitOutcome, workflowStatus } from '#lib/status.ts';
 import { preferredWaitSeconds } from './prefer.ts';
 import { actionResponse, type HttpResponse, statusResponse } from './response.ts';

@@ -1,5 +1,5 @@
 import { CREDENTIAL_HEADERS, type HttpEvent } from '#lib/normalize/http.ts';
-import type { Routes } from '#lib/routes/load.ts';
+import type { Routes } from '#lib/routes/model.ts';
 import { signatureHeaderOf } from './signatureHeader.ts';
 
 const REDACTED = '[redacted]';

@@ -1,6 +1,6 @@
 import type { EventBridgeEvent } from 'aws-lambda';
 import { NoRouteError, ValidationError } from '#lib/errors.ts';
-import type { Routes } from '#lib/routes/load.ts';
+import type { Routes } from '#lib/routes/model.ts';
 import { fromEnvelope, fromRoute, withEventId } from './resolve.ts';
 import type { WorkflowRequest } from './types.ts';
 

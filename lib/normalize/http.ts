@@ -7,7 +7,7 @@ import {
   UnsupportedMediaTypeError,
 } from '#lib/errors.ts';
 import { signatureHeaderOf } from '#lib/http/signatureHeader.ts';
-import type { Routes } from '#lib/routes/load.ts';
+import type { Routes } from '#lib/routes/model.ts';
 import type { Route } from '#lib/routes/schema.ts';
 import { callerScope } from './callerScope.ts';
 import { fromEnvelope, fromRoute } from './resolve.ts';

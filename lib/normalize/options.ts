@@ -1,5 +1,5 @@
 import { SearchAttributeError } from '#lib/errors.ts';
-import type { Routes } from '#lib/routes/load.ts';
+import type { Routes } from '#lib/routes/model.ts';
 import type { JsonValue, Route, SearchAttributeTypeName, StartOptionsSpec } from '#lib/routes/schema.ts';
 import { render, renderString, type TemplateContext } from '#lib/routes/template.ts';
 import type { StartOptions, TypedSearchAttribute } from './types.ts';

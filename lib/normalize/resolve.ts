@@ -1,5 +1,5 @@
 import { ValidationError, WorkflowNotAllowedError } from '#lib/errors.ts';
-import type { AllowedWorkflow, Routes } from '#lib/routes/load.ts';
+import type { AllowedWorkflow, Routes } from '#lib/routes/model.ts';
 import type { JsonValue, Route } from '#lib/routes/schema.ts';
 import { render, renderString, type TemplateContext } from '#lib/routes/template.ts';
 import { startOptionsOf } from './options.ts';

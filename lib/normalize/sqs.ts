@@ -1,6 +1,6 @@
 import type { SQSRecord } from 'aws-lambda';
 import { MalformedJsonError, NoRouteError } from '#lib/errors.ts';
-import type { Routes } from '#lib/routes/load.ts';
+import type { Routes } from '#lib/routes/model.ts';
 import { fromEnvelope, fromRoute, withEventId } from './resolve.ts';
 import type { WorkflowRequest } from './types.ts';
 

@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { RoutesFileError } from '#lib/errors.ts';
-import { compile, type Routes } from './load.ts';
+import { compile } from './compile.ts';
+import type { Routes } from './model.ts';
 import { RoutesFileSchema } from './schema.ts';
 
 /**
