@@ -4,12 +4,12 @@ import httpSecurityHeaders from '@middy/http-security-headers';
 import type { APIGatewayProxyResultV2 } from 'aws-lambda';
 import { config } from '#lib/config.ts';
 import { httpCorsOptions } from '#lib/http/cors.ts';
-import { handleHttp } from '#lib/http/handle.ts';
 import { httpProblemDetails } from '#lib/http/problemDetails.ts';
 import { redactHttpEvent } from '#lib/http/redact.ts';
+import { type HttpEvent, toHttpRequest } from '#lib/http/request.ts';
 import { logContext } from '#lib/logContext.ts';
-import { type HttpEvent, toHttpRequest } from '#lib/normalize/http.ts';
 import { routes } from '#lib/routes/load.ts';
+import { handleHttp } from '#lib/sources/http.ts';
 
 // Validated at cold start: a bad routes file fails the deploy's first init, not a request.
 const table = await routes();

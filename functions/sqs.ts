@@ -2,7 +2,7 @@ import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { logContext } from '#lib/logContext.ts';
 import { routes } from '#lib/routes/load.ts';
-import { processSqsBatch } from '#lib/sqsBatch.ts';
+import { processSqsBatch } from '#lib/sources/sqs.ts';
 
 const table = await routes();
 

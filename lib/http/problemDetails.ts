@@ -2,7 +2,7 @@ import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyResultV2 } from 'aws-lambda';
 import { isTriggerError } from '#lib/errors.ts';
 import { logFailure } from '#lib/failure.ts';
-import type { HttpEvent } from '#lib/normalize/http.ts';
+import type { HttpEvent } from '#lib/http/request.ts';
 import { problemResponse } from './response.ts';
 
 /**

@@ -1,4 +1,4 @@
-import { CREDENTIAL_HEADERS, type HttpEvent } from '#lib/normalize/http.ts';
+import { CREDENTIAL_HEADERS, type HttpEvent } from '#lib/http/request.ts';
 import type { Routes } from '#lib/routes/model.ts';
 import { signatureHeaderOf } from './signatureHeader.ts';
 

@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { secretFromEnv } from '#lib/config.ts';
 import { SignatureError, WebhookSecretError } from '#lib/errors.ts';
-import type { HttpRequest } from '#lib/normalize/http.ts';
+import type { HttpRequest } from '#lib/http/request.ts';
 import type { SecretSource, Signature } from '#lib/routes/schema.ts';
 import { readSecret } from '#lib/secrets.ts';
 import { signatureHeaderOf } from './signatureHeader.ts';

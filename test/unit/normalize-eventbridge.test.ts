@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { NoRouteError, ValidationError, WorkflowNotAllowedError } from '#lib/errors.ts';
-import { normalizeEventBridge } from '#lib/normalize/eventbridge.ts';
 import { compileRoutes } from '#lib/routes/validate.ts';
+import { normalizeEventBridge } from '#lib/sources/eventbridge.ts';
 import { eventBridgeEvent, fixture } from '../helpers/events.ts';
 
 const table = compileRoutes(fixture('../../routes.json'), 'routes.json', undefined);

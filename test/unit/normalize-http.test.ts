@@ -10,7 +10,7 @@ import {
   UnsupportedMediaTypeError,
   WorkflowNotAllowedError,
 } from '#lib/errors.ts';
-import { checkBody, matchHttp, toHttpRequest, workflowRequestOf } from '#lib/normalize/http.ts';
+import { checkBody, matchHttp, toHttpRequest, workflowRequestOf } from '#lib/http/request.ts';
 import { compileRoutes } from '#lib/routes/validate.ts';
 import { fixture, httpEvent, restEvent } from '../helpers/events.ts';
 

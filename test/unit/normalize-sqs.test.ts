@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { SQSEvent } from 'aws-lambda';
 import { MalformedJsonError, NoRouteError, WorkflowNotAllowedError } from '#lib/errors.ts';
-import { normalizeSqsRecord } from '#lib/normalize/sqs.ts';
 import { compileRoutes } from '#lib/routes/validate.ts';
+import { normalizeSqsRecord } from '#lib/sources/sqs.ts';
 import { fixture, sqsRecord } from '../helpers/events.ts';
 
 const table = compileRoutes(fixture('../../routes.json'), 'routes.json', undefined);

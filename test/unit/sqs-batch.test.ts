@@ -6,7 +6,7 @@ import { resetConfig } from '#lib/config.ts';
 import { StartFailedError } from '#lib/errors.ts';
 import type { WorkflowRequest } from '#lib/normalize/types.ts';
 import { compileRoutes } from '#lib/routes/validate.ts';
-import { processSqsBatch } from '#lib/sqsBatch.ts';
+import { processSqsBatch } from '#lib/sources/sqs.ts';
 import { lambdaContext } from '../../scripts/lambdaContext.ts';
 import { fixture, sqsEvent, sqsRecord } from '../helpers/events.ts';
 import { captureLogs } from '../helpers/logs.ts';

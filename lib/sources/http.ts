@@ -2,15 +2,18 @@ import type { Context } from 'aws-lambda';
 import { performAction } from '#lib/actions.ts';
 import { config } from '#lib/config.ts';
 import { API_GATEWAY_TIMEOUT_S, deadlineFrom, waitDeadlineFrom } from '#lib/deadline.ts';
+import { preferredWaitSeconds } from '#lib/http/prefer.ts';
+import { checkBody, type HttpRequest, matchHttp, workflowRequestOf } from '#lib/http/request.ts';
+import { actionResponse, type HttpResponse, statusResponse } from '#lib/http/response.ts';
+import { verifySignature } from '#lib/http/signature.ts';
 import { callerScope } from '#lib/normalize/callerScope.ts';
-import { checkBody, type HttpRequest, matchHttp, workflowRequestOf } from '#lib/normalize/http.ts';
 import type { Routes } from '#lib/routes/model.ts';
 import { awaitOutcome, workflowStatus } from '#lib/status.ts';
-import { preferredWaitSeconds } from './prefer.ts';
-import { actionResponse, type HttpResponse, statusResponse } from './response.ts';
-import { verifySignature } from './signature.ts';
 
 /**
+ * The HTTP source: one API Gateway request (decoded by lib/http/request.ts) in, one response out, in
+ * one direction: route, check, verify the signature, build, call, respond.
+ *
  * Answers one API Gateway request. Everything that can refuse a request without Temporal does so
  * first, in this order: route and method (404, 405), body size and type (413, 415), the webhook
  * signature (401), then the body and templates (400, 403, 422). Only then is Temporal called.

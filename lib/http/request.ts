@@ -6,12 +6,12 @@ import {
   PayloadTooLargeError,
   UnsupportedMediaTypeError,
 } from '#lib/errors.ts';
-import { signatureHeaderOf } from '#lib/http/signatureHeader.ts';
+import { callerScope } from '#lib/normalize/callerScope.ts';
+import { fromEnvelope, fromRoute } from '#lib/normalize/resolve.ts';
+import type { WorkflowRequest } from '#lib/normalize/types.ts';
 import type { Routes } from '#lib/routes/model.ts';
 import type { Route } from '#lib/routes/schema.ts';
-import { callerScope } from './callerScope.ts';
-import { fromEnvelope, fromRoute } from './resolve.ts';
-import type { WorkflowRequest } from './types.ts';
+import { signatureHeaderOf } from './signatureHeader.ts';
 
 /** An API Gateway request, the same whichever payload format carried it. */
 export interface HttpRequest {

@@ -1,8 +1,16 @@
-import type { EventBridgeEvent } from 'aws-lambda';
+import type { Context, EventBridgeEvent } from 'aws-lambda';
+import type { WorkflowResult } from '#lib/actions.ts';
 import { NoRouteError, ValidationError } from '#lib/errors.ts';
+import { fromEnvelope, fromRoute, withEventId } from '#lib/normalize/resolve.ts';
+import type { WorkflowRequest } from '#lib/normalize/types.ts';
 import type { Routes } from '#lib/routes/model.ts';
-import { fromEnvelope, fromRoute, withEventId } from './resolve.ts';
-import type { WorkflowRequest } from './types.ts';
+import { actOnEvent } from './event.ts';
+
+/*
+ * The EventBridge source: a custom event, a scheduled rule's event or an EventBridge Scheduler
+ * invocation in, one request out; the action's result is the invocation's result, and a failure is
+ * thrown, so Lambda's asynchronous retries and the on-failure destination apply.
+ */
 
 type AnyEventBridgeEvent = EventBridgeEvent<string, unknown>;
 
@@ -180,3 +188,14 @@ export const normalizeEventBridge = (routes: Routes, event: unknown): WorkflowRe
   const request = fromEnvelope(routes, envelope, undefined);
   return withEventId(request, request.workflowId);
 };
+
+const eventIdOf = (event: unknown, context: Context): string =>
+  typeof (event as { id?: unknown })?.id === 'string' ? (event as { id: string }).id : context.awsRequestId;
+
+/** Acts on one EventBridge event: its result, or the failure thrown after it was logged once. */
+export const handleEventBridge = (
+  routes: Routes,
+  event: unknown,
+  context: Context,
+): Promise<WorkflowResult> =>
+  actOnEvent(eventIdOf(event, context), () => normalizeEventBridge(routes, event), context);
