@@ -186,6 +186,33 @@ interface Ids {
   readonly updateRequest: string;
 }
 
+/** The IDs a request's action uses, each derived at its first use only: a start derives one. */
+const idsOf = (request: WorkflowRequest, namespace: string): Ids => {
+  const derived = new Map<string, string>();
+  const id = (purpose: string): string => {
+    let value = derived.get(purpose);
+    if (value === undefined) {
+      value = derivedId(request, namespace, purpose);
+      derived.set(purpose, value);
+    }
+    return value;
+  };
+  return {
+    get start() {
+      return id('start');
+    },
+    get signal() {
+      return id('signal');
+    },
+    get update() {
+      return id('update');
+    },
+    get updateRequest() {
+      return id('update-request');
+    },
+  };
+};
+
 type Perform = (
   client: Client,
   namespace: string,
@@ -354,14 +381,10 @@ export const performAction = async (
   let result: Omit<WorkflowResult, 'action'>;
   try {
     result = await callTemporal(request.target, deadline, ({ client, namespace }) => {
-      ids ??= {
-        start: derivedId(request, namespace, 'start'),
-        signal: derivedId(request, namespace, 'signal'),
-        update: derivedId(request, namespace, 'update'),
-        updateRequest: derivedId(request, namespace, 'update-request'),
-      };
+      ids ??= idsOf(request, namespace);
       const fixed = ids;
-      const wire: WireCall = { requestId: fixed.signal };
+      const signals = request.action === 'signal' || request.action === 'signalWithStart';
+      const wire: WireCall = signals ? { requestId: fixed.signal } : {};
       return onWire(wire, () => perform(client, namespace, wire, fixed));
     });
   } catch (error) {
