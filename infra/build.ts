@@ -2,6 +2,7 @@ import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { type BuildOptions, build, type Metafile } from 'esbuild';
 import { compileRoutes } from '../lib/routes/validate.ts';
+import { buildStepProblems } from './buildChecks.ts';
 import { compileModulesEagerly } from './eagerModules.ts';
 import {
   BUNDLED_ROUTES_INPUT,
@@ -128,12 +129,16 @@ export const bundle = async (
   entryPoint: string,
   outdir: string,
   routes?: string,
+  /** Changes the esbuild options: for the tests that break a step on purpose and expect the build to fail. */
+  adjust: (options: BuildOptions) => BuildOptions = (options) => options,
 ): Promise<Bundle> => {
   await mkdir(outdir, { recursive: true });
   let proto: ProtoSummary | undefined;
-  const options = bundleOptions(entryPoint, outdir, (summary) => {
-    proto = summary;
-  });
+  const options = adjust(
+    bundleOptions(entryPoint, outdir, (summary) => {
+      proto = summary;
+    }),
+  );
   const plugins = [...(options.plugins ?? []), ...(routes === undefined ? [] : [bundledRoutes(routes)])];
   const { metafile } = await build({ ...options, plugins, metafile: true });
   // The plugin relies on how load.ts names the file: a bundle that imported routes.json some other way
@@ -146,7 +151,12 @@ export const bundle = async (
   await writeFile(`${outdir}/meta.json`, JSON.stringify(metafile));
   await writeFile(`${outdir}/proto.json`, `${JSON.stringify(proto, null, 2)}\n`);
   const outputs = Object.keys(metafile.outputs).filter((out) => out.endsWith('.mjs'));
-  for (const out of outputs) await compileModulesEagerly(out);
+  let wrapped = 0;
+  for (const out of outputs) wrapped += await compileModulesEagerly(out);
+  const problems = buildStepProblems(name, metafile, wrapped);
+  if (problems.length > 0) {
+    throw new Error(`A build step did not take effect:\n${problems.map((p) => `✖ ${p}`).join('\n')}`);
+  }
   const file = `${outdir}/index.mjs`;
   const size = async (files: string[]) => {
     const sizes = await Promise.all(files.map(async (out) => (await stat(out)).size));
