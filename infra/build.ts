@@ -1,4 +1,6 @@
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { relative, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type BuildOptions, build, type Metafile } from 'esbuild';
 import { compileRoutes } from '../lib/routes/validate.ts';
@@ -7,6 +9,7 @@ import { compileModulesEagerly } from './eagerModules.ts';
 import {
   BUNDLED_ROUTES_INPUT,
   bundledRoutes,
+  clientModule,
   clientOnlyGrpc,
   type ProtoSummary,
   singleProtobufjs,
@@ -23,7 +26,9 @@ import { zipFunctions } from './zip.ts';
  *
  * `npm run build [-- --routes <file>]` bundles that routes file (routes.json by default) into every
  * function and writes the same text to dist/routes.json, from which the deployment is derived
- * (infra/derive.ts).
+ * (infra/derive.ts). `--client-module <file>` bundles the project's data converter and interceptors
+ * (see ClientModule in lib/temporal/client.ts); `--outdir <dir>` builds elsewhere than dist/, without
+ * the zips.
  */
 export const FUNCTIONS = ['http', 'sqs', 'eventbridge'] as const;
 
@@ -185,16 +190,33 @@ export const checkBundledRoutes = async (path = 'routes.json'): Promise<string> 
  * Builds every function into dist/ with the routes file `routes`, writes dist/routes.json, prints the
  * sizes, and throws when one fails its checks.
  */
-export const buildAll = async ({ routes = 'routes.json' }: { routes?: string } = {}): Promise<Bundle[]> => {
+export const buildAll = async ({
+  routes = 'routes.json',
+  client,
+  outdir = 'dist',
+}: {
+  routes?: string;
+  client?: string;
+  outdir?: string;
+} = {}): Promise<Bundle[]> => {
   const text = await checkBundledRoutes(routes);
-  await rm('dist', { recursive: true, force: true });
+  const withClient = client === undefined ? undefined : await checkClientModule(client);
+  await rm(outdir, { recursive: true, force: true });
   const bundles: Bundle[] = [];
   for (const name of FUNCTIONS) {
-    bundles.push(await bundle(name, `functions/${name}.ts`, `dist/${name}`, text));
+    const built = await bundle(name, `functions/${name}.ts`, `${outdir}/${name}`, text, withClient);
+    // Proof that the module given took the place of lib/temporal/noClientModule.ts.
+    if (
+      client !== undefined &&
+      !Object.keys(built.metafile.inputs).includes(relative('.', resolve(client)))
+    ) {
+      throw new Error(`${name}: the client module ${client} was not bundled`);
+    }
+    bundles.push(built);
   }
   // Exactly what every function bundled: the deployment's source of truth (serverless.yml, infra/derive.ts).
-  await writeFile('dist/routes.json', text);
-  console.log(`dist/routes.json  from ${routes}, bundled into ${FUNCTIONS.join(', ')}`);
+  await writeFile(`${outdir}/routes.json`, text);
+  console.log(`${outdir}/routes.json  from ${routes}, bundled into ${FUNCTIONS.join(', ')}`);
   for (const { file, bytes, lazyBytes } of bundles) {
     const lazy = lazyBytes > 0 ? `, ${formatBytes(lazyBytes)} loaded lazily` : '';
     console.log(`${file}  ${formatBytes(bytes)} at cold start (budget ${formatBytes(BUDGET_BYTES)})${lazy}`);
@@ -203,12 +225,53 @@ export const buildAll = async ({ routes = 'routes.json' }: { routes?: string } =
   if (problems.length > 0) {
     throw new Error(`${problems.join('\n')}\n(see meta.json in https://esbuild.github.io/analyze/)`);
   }
-  // The deployment packages serverless.yml deploys (infra/zip.ts).
-  await zipFunctions(FUNCTIONS);
+  // The deployment packages serverless.yml deploys (infra/zip.ts), from dist/ only.
+  if (outdir === 'dist') await zipFunctions(FUNCTIONS);
   return bundles;
 };
 
+/** What a client module must export: at least one of these, each as lib/temporal/client.ts takes it. */
+const CLIENT_MODULE_EXPORTS = [
+  'payloadConverter',
+  'failureConverter',
+  'payloadCodecs',
+  'interceptors',
+] as const;
+
+/**
+ * Checks the client module `--client-module` names before anything is built: it exists, and exports at
+ * least one of the four names (a module exporting none of them would change nothing, silently). Returns
+ * the esbuild options change that bundles it.
+ */
+const checkClientModule = async (file: string): Promise<(options: BuildOptions) => BuildOptions> => {
+  const path = resolve(file);
+  let exported: Record<string, unknown>;
+  try {
+    exported = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+  } catch (error) {
+    throw new Error(`Cannot load the client module ${file} (--client-module)`, { cause: error });
+  }
+  const found = CLIENT_MODULE_EXPORTS.filter((name) => exported[name] !== undefined);
+  if (found.length === 0) {
+    throw new Error(
+      `The client module ${file} exports none of ${CLIENT_MODULE_EXPORTS.join(', ')}: it would change nothing`,
+    );
+  }
+  if (exported.payloadCodecs !== undefined && !Array.isArray(exported.payloadCodecs)) {
+    throw new Error(`The client module ${file}: payloadCodecs must be an array`);
+  }
+  if (exported.interceptors !== undefined && !Array.isArray(exported.interceptors)) {
+    throw new Error(
+      `The client module ${file}: interceptors must be an array of WorkflowClient interceptors`,
+    );
+  }
+  console.log(`client module  ${file}: ${found.join(', ')}`);
+  return (options) => ({ ...options, plugins: [...(options.plugins ?? []), clientModule(path)] });
+};
+
 if (import.meta.main) {
-  const { values } = parseArgs({ options: { routes: { type: 'string' } } });
-  await buildAll({ routes: values.routes });
+  const { values } = parseArgs({
+    options: { routes: { type: 'string' }, 'client-module': { type: 'string' }, outdir: { type: 'string' } },
+  });
+  await buildAll({ routes: values.routes, client: values['client-module'], outdir: values.outdir });
 }

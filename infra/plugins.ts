@@ -172,3 +172,18 @@ export const bundledRoutes = (text: string): Plugin => ({
     pass.onLoad({ filter: /.*/, namespace: 'bundled-routes' }, () => ({ contents: text, loader: 'json' }));
   },
 });
+
+/** The specifier lib/temporal/client.ts imports the project's client module by (package.json "imports"). */
+export const CLIENT_MODULE_SPECIFIER = '#temporal-client-module';
+
+/**
+ * Bundles `file`, the project's client module (its payload converter, failure converter, payload codecs
+ * and WorkflowClient interceptors), where lib/temporal/client.ts imports `#temporal-client-module`,
+ * in place of lib/temporal/noClientModule.ts: `npm run build -- --client-module <file>`.
+ */
+export const clientModule = (file: string): Plugin => ({
+  name: 'client-module',
+  setup(pass) {
+    pass.onResolve({ filter: /^#temporal-client-module$/ }, () => ({ path: resolve(file) }));
+  },
+});

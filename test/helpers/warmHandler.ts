@@ -20,6 +20,8 @@ export interface WarmHandlerOptions {
   readonly function?: FunctionName;
   /** `source` imports functions/<name>.ts; `bundle` imports the built dist/<name>/index.mjs (default source). */
   readonly from?: 'source' | 'bundle';
+  /** A bundle built elsewhere than dist/ (`npm run build -- --outdir`): its folder. */
+  readonly outdir?: string;
 }
 
 interface Invocation {
@@ -60,7 +62,11 @@ const moduleOf = (name: FunctionName, from: 'source' | 'bundle'): string =>
   );
 
 export const startWarmHandler = async (options: WarmHandlerOptions): Promise<WarmHandler> => {
-  const module = moduleOf(options.function ?? 'http', options.from ?? 'source');
+  const name = options.function ?? 'http';
+  const module =
+    options.outdir === undefined
+      ? moduleOf(name, options.from ?? 'source')
+      : `${options.outdir}/${name}/index.mjs`;
   const child: ChildProcess = fork(new URL(import.meta.url), ['serve', module], {
     env: options.env,
     execArgv: [],

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { BuildOptions } from 'esbuild';
-import { bundle } from '../../infra/build.ts';
+import { buildAll, bundle } from '../../infra/build.ts';
 
 /** The options without the plugin `name`: the step it carries out silently does nothing. */
 const without =
@@ -52,6 +52,19 @@ describe('a build step that does not take effect fails the build', () => {
         minifyWhitespace: false,
       })),
       /eager compilation wrapped no module factories/,
+    );
+  });
+
+  it('refuses a client module that does not exist, or exports nothing the client takes, before building', async () => {
+    const empty = join(dir, 'empty.ts');
+    await writeFile(empty, 'export const unrelated = 1;\n');
+    await assert.rejects(
+      buildAll({ client: join(dir, 'missing.ts'), outdir: join(dir, 'missing') }),
+      /Cannot load the client module/,
+    );
+    await assert.rejects(
+      buildAll({ client: empty, outdir: join(dir, 'empty') }),
+      /exports none of payloadConverter, failureConverter, payloadCodecs, interceptors/,
     );
   });
 });
