@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
 import { BUDGET_BYTES, buildAll, bundle, FUNCTIONS, REQUIRE_SHIM } from '../infra/build.ts';
+import { isStopping, onStop } from '../scripts/progress.ts';
 import { startDevServer } from '../scripts/temporalServer.ts';
 import { eventBridgeEvent, httpEvent, sqsEvent, sqsRecord } from '../test/helpers/events.ts';
 import { startTcpProxy } from '../test/helpers/tcpProxy.ts';
@@ -35,6 +36,9 @@ const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 const child = <T>(command: string, args: string[], env: Record<string, string | undefined>) =>
   new Promise<T>((resolve, reject) => {
     const proc = spawn(command, args, { env, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    const forget = onStop(() => {
+      proc.kill('SIGKILL');
+    });
     let stderr = '';
     let message: T | undefined;
     proc.stderr?.on('data', (chunk: Buffer) => {
@@ -46,6 +50,9 @@ const child = <T>(command: string, args: string[], env: Record<string, string | 
     const timer = setTimeout(() => proc.kill('SIGKILL'), 300_000);
     proc.on('exit', (code, signal) => {
       clearTimeout(timer);
+      forget();
+      // Killed by a stop: the cleanup ends the process; a rejection would only add a stack trace.
+      if (isStopping()) return;
       if (message !== undefined) resolve(message);
       else
         reject(
@@ -138,6 +145,7 @@ const main = async () => {
   log(`building (${cpus().length} CPUs, load ${load.map((value) => value.toFixed(2)).join(' ')})`);
   const bundles = await buildAll();
   const work = await mkdtemp(join(tmpdir(), 'bench-'));
+  onStop(() => rm(work, { recursive: true, force: true }));
   const baselineBytes = await buildBaseline(join(work, 'baseline'));
   // Bundles run from a folder with no node_modules anywhere above it, as in a Lambda package.
   for (const name of FUNCTIONS) await cp(`dist/${name}`, join(work, name), { recursive: true });
@@ -155,6 +163,7 @@ const main = async () => {
     }
 
     const server = await startDevServer();
+    onStop(() => server.stop());
     try {
       const env = { TEMPORAL_ADDRESS: server.address, TEMPORAL_NAMESPACE: server.namespace };
       log(`cold first invocation: ${FIRST_ROUNDS} rounds against ${server.address}`);

@@ -22,7 +22,7 @@ export interface LintResult {
 
 /** Lints the templates and returns what cfn-lint said; installs .venv first when cfn-lint is missing. */
 export const lintTemplates = async (files: readonly string[]): Promise<LintResult> => {
-  if (!existsSync(venvBin('cfn-lint'))) installPythonEnv();
+  if (!existsSync(venvBin('cfn-lint'))) await installPythonEnv();
   try {
     const { stdout, stderr } = await run(venvBin('cfn-lint'), ['--config-file', CONFIG, '--', ...files], {
       cwd: ROOT,

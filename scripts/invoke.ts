@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Context } from 'aws-lambda';
+import { build, bundlesFresh } from './build.ts';
 import { lambdaContext } from './lambdaContext.ts';
 import { readStack, STACK_FILE } from './stackFile.ts';
 
@@ -26,6 +27,14 @@ if (!FUNCTIONS.includes(name) || file === undefined) {
   fail('usage: npm run invoke -- <http|sqs|eventbridge> <event.json>');
 }
 const bundle = new URL(`../dist/${name}/index.mjs`, import.meta.url);
+// Built when a source is newer than the bundles, with the build's output on stderr: stdout is the result's.
+if (await bundlesFresh()) {
+  process.stderr.write('[invoke] the bundles in dist/ are up to date\n');
+} else {
+  await build().catch((error: unknown) =>
+    fail(`the build failed: ${error instanceof Error ? error.message : String(error)}`),
+  );
+}
 if (!existsSync(bundle)) fail(`${fileURLToPath(bundle)} is missing: run npm run build first`);
 
 // npm runs scripts in the package root; a relative path means the directory npm was called from.

@@ -1,6 +1,6 @@
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { run, withProgress } from './progress.ts';
 
 /**
  * The project-local Python virtualenv for test infrastructure (moto, cfn-lint). Python is never part of
@@ -15,20 +15,32 @@ const REQUIREMENTS = join(ROOT, 'requirements-dev.txt');
 /** The path of an executable inside the virtualenv, such as `moto_server` or `cfn-lint`. */
 export const venvBin = (name: string): string => join(VENV_DIR, 'bin', name);
 
+const log = (message: string): void => {
+  process.stderr.write(`[python] ${message}\n`);
+};
+
 /** Creates .venv when missing and installs the pinned requirements into it (a no-op when satisfied). */
-export const installPythonEnv = (): void => {
+export const installPythonEnv = async (): Promise<void> => {
   const python = process.env.PYTHON ?? 'python3';
-  if (!existsSync(venvBin('python'))) {
-    execFileSync(python, ['-m', 'venv', VENV_DIR], { stdio: 'inherit' });
-  }
-  execFileSync(
-    venvBin('python'),
-    ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', REQUIREMENTS],
-    { stdio: 'inherit' },
-  );
+  const install = async () => {
+    if (!existsSync(venvBin('python'))) {
+      log(`creating ${VENV_DIR} and installing ${REQUIREMENTS} (a minute or two, once)`);
+      await run(python, ['-m', 'venv', VENV_DIR]);
+    }
+    await run(venvBin('python'), [
+      '-m',
+      'pip',
+      'install',
+      '--quiet',
+      '--disable-pip-version-check',
+      '-r',
+      REQUIREMENTS,
+    ]);
+  };
+  await withProgress('installing the Python test tools (moto, cfn-lint)', install(), log);
 };
 
 if (import.meta.main && process.argv[2] === 'install') {
-  installPythonEnv();
+  await installPythonEnv();
   process.stdout.write(`${VENV_DIR}\n`);
 }

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { startExampleWorkers } from '../example/worker.ts';
+import { build } from './build.ts';
 import { type HttpApiHandler, type LocalGateway, startLocalGateway } from './localGateway.ts';
 import { removeStack, STACK_FILE, writeStack } from './stackFile.ts';
 import { startDevServer } from './temporalServer.ts';
@@ -15,6 +16,8 @@ import { startDevServer } from './temporalServer.ts';
  */
 
 const smoke = process.argv.includes('--smoke') || process.env.START_SMOKE === '1';
+/** `--no-build`: serve the bundles already in dist/. */
+const noBuild = process.argv.includes('--no-build');
 const HANDLER = new URL('../dist/http/index.mjs', import.meta.url);
 const TASK_QUEUES = ['orders', 'reports', 'carts'];
 const RESULT_TIMEOUT_MS = 30_000;
@@ -164,8 +167,12 @@ const smokeTest = async (gatewayUrl: string, address: string, namespace: string)
 };
 
 const main = async (): Promise<void> => {
+  // The build runs in a child that ends by itself: a signal meanwhile stops the rest from starting.
+  if (!noBuild) await begin('build', build(), async () => {});
   if (!existsSync(HANDLER)) {
-    throw new Error(`${fileURLToPath(HANDLER)} is missing: run npm run build first (npm start does)`);
+    throw new Error(
+      `${fileURLToPath(HANDLER)} is missing: run npm run build, or npm start without --no-build`,
+    );
   }
   const server = await begin('Temporal dev server', startDevServer({ ui: true }), (s) => s.stop());
   const { address, namespace, uiUrl } = server;
@@ -188,6 +195,9 @@ const main = async (): Promise<void> => {
   }
 
   const stack = { address, namespace, uiUrl, gatewayUrl: gateway.url, pid: process.pid };
+  // Fresh IDs each run: the curl lines start new workflows, never the example event files' (order 1001).
+  const run = randomUUID().slice(0, 8);
+  const [order, waited, cart] = [`${run}-1`, `${run}-2`, run];
   await begin('stack file', writeStack(stack), removeStack);
   console.log(
     [
@@ -199,18 +209,18 @@ const main = async (): Promise<void> => {
       `Stack     ${STACK_FILE}`,
       '',
       'Start a workflow:',
-      `  ${curlLine(gateway.url, '1001')}`,
-      ...(uiUrl ? [`  then see it at ${uiUrl}/namespaces/${namespace}/workflows/order-1001`] : []),
+      `  ${curlLine(gateway.url, order)}`,
+      ...(uiUrl ? [`  then see it at ${uiUrl}/namespaces/${namespace}/workflows/order-${order}`] : []),
       'Read its status and result:',
-      `  curl -i ${gateway.url}/workflows/order-1001`,
+      `  curl -i ${gateway.url}/workflows/order-${order}`,
       'Start one and wait up to 10 s for its result:',
-      `  ${curlLine(gateway.url, '1002', " -H 'prefer: wait=10'")}`,
+      `  ${curlLine(gateway.url, waited, " -H 'prefer: wait=10'")}`,
       'Add an item to a cart, starting its workflow (signal-with-start):',
-      `  ${cartLine(gateway.url, '7', 'items')}`,
+      `  ${cartLine(gateway.url, cart, 'items')}`,
       'Add one more and get the count back (update-with-start, answered with the update result):',
-      `  ${cartLine(gateway.url, '7', 'count')}`,
+      `  ${cartLine(gateway.url, cart, 'count')}`,
       'Check the cart out (an update of the running workflow):',
-      `  ${cartLine(gateway.url, '7', 'checkout')}`,
+      `  ${cartLine(gateway.url, cart, 'checkout')}`,
       'Invoke the other handlers with an event file:',
       '  npm run invoke -- sqs|eventbridge|http <event.json>',
       '',

@@ -1,10 +1,11 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { Connection } from '@temporalio/client';
+import { run, withProgress } from './progress.ts';
 
 /**
  * A real Temporal dev server for tests and local runs. The CLI binary comes from, in order: `temporal`
@@ -32,14 +33,14 @@ const onPath = (name: string): string | undefined =>
     .find((candidate) => existsSync(candidate));
 
 /** Builds the CLI with Go. Later tags carry a `replace` directive that `go install` refuses; this one has none. */
-const goInstall = (): string | undefined => {
+const goInstall = async (): Promise<string | undefined> => {
   if (onPath('go') === undefined) return undefined;
   log(`building temporal ${TEMPORAL_CLI_VERSION} with go install into ${CACHE_DIR} (a few minutes, once)`);
+  const build = run('go', ['install', `github.com/temporalio/cli/cmd/temporal@${TEMPORAL_CLI_VERSION}`], {
+    env: { ...process.env, GOBIN: CACHE_DIR, GOFLAGS: '-buildvcs=false' },
+  });
   try {
-    execFileSync('go', ['install', `github.com/temporalio/cli/cmd/temporal@${TEMPORAL_CLI_VERSION}`], {
-      env: { ...process.env, GOBIN: CACHE_DIR, GOFLAGS: '-buildvcs=false' },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
+    await withProgress('building the Temporal CLI with go install', build, log);
   } catch (error) {
     log(`go install failed: ${(error as Error).message}`);
     return undefined;

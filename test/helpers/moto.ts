@@ -25,7 +25,7 @@ export interface Moto {
  * served. Installs the virtualenv first when it is missing, so `npm test` works on a fresh clone.
  */
 export const startMoto = async (): Promise<Moto> => {
-  if (!existsSync(venvBin('moto_server'))) installPythonEnv();
+  if (!existsSync(venvBin('moto_server'))) await installPythonEnv();
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
   const dir = await mkdtemp(join(tmpdir(), 'moto-'));
