@@ -94,6 +94,15 @@ const pascal = (name: string): string =>
 const eventBusLogicalId = (name: string): string =>
   `${pascal(name.replace(/-/g, 'Dash').replace(/_/g, 'Underscore'))}EventBridgeEventBus`;
 
+/**
+ * Encryption at rest of every queue, stated: with the stack's customer managed key when kmsKeyArn is set
+ * (HasKmsKey, infra/resources/parameters.yml), else SQS managed keys (SSE-SQS). The two exclude each other.
+ */
+export const QUEUE_ENCRYPTION = {
+  KmsMasterKeyId: { 'Fn::If': ['HasKmsKey', { Ref: 'KmsKeyArn' }, { Ref: 'AWS::NoValue' }] },
+  SqsManagedSseEnabled: { 'Fn::If': ['HasKmsKey', false, true] },
+} as const;
+
 /** SQS queue names (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_CreateQueue.html). */
 const QUEUE_NAME = /^[A-Za-z0-9_-]{1,80}$/;
 /** EventBridge rule, Scheduler schedule and schedule group names: the same rule for all three. */
@@ -225,7 +234,7 @@ const sqsEvents = (file: RoutesFile, settings: DeploymentSettings, stack: Stack)
         // A FIFO queue's dead-letter queue must be FIFO too.
         ...(fifo && { FifoQueue: true }),
         MessageRetentionPeriod: 1209600, // 14 days, the maximum, to inspect and redrive
-        SqsManagedSseEnabled: true,
+        ...QUEUE_ENCRYPTION,
       },
     });
     const queue = stack.add(owner, `${id}Queue`, {
@@ -244,7 +253,7 @@ const sqsEvents = (file: RoutesFile, settings: DeploymentSettings, stack: Stack)
         // Lambda consumers, so a batch retried after a throttle is not received twice.
         // https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html
         VisibilityTimeout: 6 * settings.sqsTimeoutSeconds + (fifo ? 0 : BATCHING_WINDOW_SECONDS),
-        SqsManagedSseEnabled: true,
+        ...QUEUE_ENCRYPTION,
         // After five failed receives a message moves to the dead-letter queue instead of retrying forever.
         RedrivePolicy: {
           deadLetterTargetArn: getAtt(deadLetters, 'Arn'),
@@ -571,6 +580,10 @@ export const derived = async ({ resolveVariable, resolveConfigurationProperty }:
     ),
     alarmActions: await resolveVariable('self:custom.alarmActions'),
   });
+  // A function in a VPC needs both; one without the other would be a stack that fails, or no VPC at all.
+  if (((await text('param:vpcSubnetIds')) === '') !== ((await text('param:vpcSecurityGroupIds')) === '')) {
+    throw new DeploymentError('vpcSubnetIds and vpcSecurityGroupIds go together: set both, or neither');
+  }
   if ((await text('param:alarmEmail')) === '' && (await text('param:alarmTopicArn')) === '') {
     process.stderr.write(`${ALARM_BANNER}\n`);
   }

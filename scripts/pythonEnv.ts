@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { run, withProgress } from './progress.ts';
 
 /**
- * The project-local Python virtualenv for test infrastructure (moto, cfn-lint). Python is never part of
+ * The project-local Python virtualenv for test infrastructure (moto, cfn-lint, checkov). Python is never part of
  * the product; it only runs tools the tests and the packaging check call. pip's own download cache lives
  * outside the clone, so a second clone installs without downloading again.
  */
@@ -37,7 +37,7 @@ export const installPythonEnv = async (): Promise<void> => {
       REQUIREMENTS,
     ]);
   };
-  await withProgress('installing the Python test tools (moto, cfn-lint)', install(), log);
+  await withProgress('installing the Python test tools (moto, cfn-lint, checkov)', install(), log);
 };
 
 if (import.meta.main && process.argv[2] === 'install') {

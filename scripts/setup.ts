@@ -4,7 +4,7 @@ import { temporalBinary } from './temporalServer.ts';
 /**
  * `npm run setup`: what the tests need besides npm packages, installed ahead of the first run (the
  * first run would install it too): the Temporal CLI, built once with `go install` into a cache outside
- * the clone, and the Python tools (moto, cfn-lint) in the project-local .venv. Both say what they are
+ * the clone, and the Python tools (moto, cfn-lint, checkov) in the project-local .venv. Both say what they are
  * doing every minute while they work.
  */
 const binary = await temporalBinary();

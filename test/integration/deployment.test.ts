@@ -8,8 +8,10 @@ import { build, type Plugin } from 'esbuild';
 import { unzipSync } from 'fflate';
 import { checkBundledRoutes } from '../../infra/build.ts';
 import { lintTemplates } from '../../infra/cfnLint.ts';
+import { scanTemplates } from '../../infra/checkov.ts';
 import { DeploymentError, type DeploymentSettings, derive } from '../../infra/derive.ts';
 import {
+  type CloudFormationResource,
   type CloudFormationTemplate,
   EXAMPLE_PARAMS,
   type Packaged,
@@ -46,6 +48,8 @@ const ROLES = { http: 'HttpFunctionRole', sqs: 'SqsFunctionRole', eventbridge: '
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:temporal-prod-AbCdEf';
 const KMS_KEY_ARN = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 const TOPIC_ARN = 'arn:aws:sns:eu-west-1:123456789012:ops';
+const SUBNETS = ['subnet-0a1b2c3d', 'subnet-0e1f2a3b'];
+const SECURITY_GROUPS = ['sg-0c1d2e3f'];
 const WEBHOOK_ARNS = [
   'arn:aws:secretsmanager:eu-west-1:123456789012:secret:webhooks/github-Ab12Cd',
   'arn:aws:secretsmanager:eu-west-1:123456789012:secret:webhooks/stripe-Ef34Gh',
@@ -88,6 +92,9 @@ const VARIANTS = {
       eventbridgeReservedConcurrency: '5',
       httpThrottlingBurstLimit: '10',
       httpThrottlingRateLimit: '25',
+      vpcSubnetIds: SUBNETS.join(','),
+      vpcSecurityGroupIds: SECURITY_GROUPS.join(','),
+      kmsKeyArn: KMS_KEY_ARN,
     },
   },
   // Add a route of each kind to routes.json, package, and find each deployed; with only the one required
@@ -110,6 +117,11 @@ const FAILING = {
       temporalAddress: 'temporal.internal:7233',
       corsAllowOrigins: 'https://app.example.com,https://*.example.com',
     },
+  },
+  // Subnets without security groups: a function's VPC configuration needs both.
+  vpcHalf: {
+    routes: ROUTES.example,
+    params: { temporalAddress: 'temporal.internal:7233', vpcSubnetIds: 'subnet-0a1b2c3d' },
   },
   // No build: nothing to derive the routes from.
   noBuild: { routes: null, params: { temporalAddress: 'temporal.internal:7233' } },
@@ -734,6 +746,8 @@ describe('serverless package', () => {
         );
         assert.ok(allowed.length >= 6);
         for (const [id, statement] of allowed) {
+          // In a VPC, describing network interfaces takes "*": checked under "hardening".
+          if (id === 'VpcNetworkInterfacesPolicy') continue;
           const where = `${variant} ${id}: ${JSON.stringify(statement)}`;
           for (const action of actionsOf(statement)) assert.doesNotMatch(action, /\*/, where);
           assert.notEqual(statement.Resource, undefined, where);
@@ -837,14 +851,18 @@ describe('serverless package', () => {
       );
       assert.deepEqual(secretStatements(deployed.added), []);
       for (const role of Object.values(ROLES)) {
-        assert.equal(propertiesOf(deployed.added, role).ManagedPolicyArns, undefined);
+        assert.deepEqual(propertiesOf(deployed.added, role).ManagedPolicyArns, []);
       }
     });
 
     it('lets only the http function read the webhook secrets, when some are named', () => {
       assert.deepEqual(
         secretStatements(deployed.fifoJwt)
-          .filter(([id]) => id !== 'TemporalSecretReadPolicy')
+          .filter(
+            ([id, statement]) =>
+              id !== 'TemporalSecretReadPolicy' &&
+              actionsOf(statement).some((action) => action.startsWith('secretsmanager:')),
+          )
           .map(([id, statement]) => [id, actionsOf(statement), statement.Resource]),
         [
           [
@@ -920,6 +938,133 @@ describe('serverless package', () => {
       assert.match(stderr.added, /alarmTopicArn/);
       for (const variant of ['example', 'fifoJwt'] as const) {
         assert.doesNotMatch(stderr[variant], ALARM_WARNING, variant);
+      }
+    });
+  });
+
+  describe('hardening', () => {
+    const ALL_FUNCTIONS = Object.values(FUNCTIONS);
+    const managedPolicies = (template: CloudFormationTemplate, role: string) =>
+      (propertiesOf(template, role).ManagedPolicyArns as { Ref: string }[] | undefined)?.map(
+        ({ Ref }) => Ref,
+      ) ?? [];
+
+    it('runs no function in a VPC by default, and every function in the subnets and security groups given', () => {
+      for (const fn of ALL_FUNCTIONS) {
+        assert.equal(propertiesOf(deployed.added, fn).VpcConfig, undefined, fn);
+        assert.deepEqual(propertiesOf(deployed.fifoJwt, fn).VpcConfig, {
+          SubnetIds: { 'Fn::Split': [',', SUBNETS.join(',')] },
+          SecurityGroupIds: { 'Fn::Split': [',', SECURITY_GROUPS.join(',')] },
+        });
+      }
+      assert.equal(deployed.added.Resources.VpcNetworkInterfacesPolicy, undefined);
+      assert.match(failures.vpcHalf, /vpcSubnetIds and vpcSecurityGroupIds go together/);
+    });
+
+    it('lets a function in a VPC manage network interfaces of its account and region only, describing aside', () => {
+      const statements = statementsOf(
+        deployed.fifoJwt.Resources.VpcNetworkInterfacesPolicy as CloudFormationResource,
+      );
+      const wildcard = statements.filter((statement) => statement.Resource === '*');
+      assert.deepEqual(
+        wildcard.flatMap((statement) => statement.Action),
+        ['ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets', 'ec2:DescribeSecurityGroups'],
+      );
+      for (const statement of statements.filter((item) => item.Resource !== '*')) {
+        for (const resource of [statement.Resource].flat()) {
+          assert.match(
+            JSON.stringify(resource),
+            /arn:\$\{AWS::Partition\}:ec2:\$\{AWS::Region\}:\$\{AWS::AccountId\}:(network-interface|subnet|security-group)\/\*/,
+          );
+        }
+      }
+      for (const role of Object.values(ROLES)) {
+        assert.ok(managedPolicies(deployed.fifoJwt, role).includes('VpcNetworkInterfacesPolicy'), role);
+        assert.ok(!managedPolicies(deployed.added, role).includes('VpcNetworkInterfacesPolicy'), role);
+      }
+    });
+
+    it('logs every HTTP API request as JSON in its own log group, with the IDs the function logs', () => {
+      for (const variant of ['example', 'added', 'fifoJwt'] as const) {
+        const { AccessLogSettings } = propertiesOf(deployed[variant], 'HttpApiStage') as {
+          AccessLogSettings: { DestinationArn: unknown; Format: string };
+        };
+        assert.deepEqual(AccessLogSettings.DestinationArn, { 'Fn::GetAtt': ['HttpApiLogGroup', 'Arn'] });
+        const format = JSON.parse(AccessLogSettings.Format) as Record<string, string>;
+        assert.equal(format.requestId, '$context.requestId');
+        assert.equal(format.lambdaRequestId, '$context.integration.requestId');
+        assert.equal(format.status, '$context.status');
+        assert.equal(propertiesOf(deployed[variant], 'HttpApiLogGroup').RetentionInDays, 30);
+      }
+    });
+
+    it('uploads to a deployment bucket that blocks public access and keeps versions', () => {
+      const bucket = propertiesOf(deployed.added, 'ServerlessDeploymentBucket');
+      assert.deepEqual(bucket.PublicAccessBlockConfiguration, {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      });
+      assert.deepEqual(bucket.VersioningConfiguration, { Status: 'Enabled' });
+    });
+
+    it('states the encryption of every queue: SQS managed by default, the customer key when given', () => {
+      for (const [variant, key] of [
+        ['added', undefined],
+        ['fifoJwt', KMS_KEY_ARN],
+      ] as const) {
+        const queues = propertiesOfType(deployed[variant], 'AWS::SQS::Queue');
+        assert.ok(queues.length >= 3, variant);
+        for (const queue of queues) {
+          assert.equal(queue.SqsManagedSseEnabled, key === undefined, `${variant} ${queue.QueueName}`);
+          assert.equal(queue.KmsMasterKeyId, key, `${variant} ${queue.QueueName}`);
+        }
+      }
+    });
+
+    it("encrypts the log groups and the functions' environment with the customer key when given, and lets the roles use it", () => {
+      const logGroups = [
+        ...ALL_FUNCTIONS.map((fn) => fn.replace('LambdaFunction', 'LogGroup')),
+        'HttpApiLogGroup',
+      ];
+      for (const group of logGroups) {
+        assert.equal(propertiesOf(deployed.added, group).KmsKeyId, undefined, group);
+        assert.equal(propertiesOf(deployed.fifoJwt, group).KmsKeyId, KMS_KEY_ARN, group);
+      }
+      for (const fn of ALL_FUNCTIONS) {
+        assert.equal(propertiesOf(deployed.added, fn).KmsKeyArn, undefined, fn);
+        assert.equal(propertiesOf(deployed.fifoJwt, fn).KmsKeyArn, KMS_KEY_ARN, fn);
+      }
+      for (const role of Object.values(ROLES)) {
+        assert.ok(managedPolicies(deployed.fifoJwt, role).includes('KmsKeyUsePolicy'), role);
+        assert.ok(!managedPolicies(deployed.added, role).includes('KmsKeyUsePolicy'), role);
+      }
+      const keyUse = allStatements(deployed.fifoJwt).filter(([, statement]) =>
+        JSON.stringify(statement.Resource).includes(KMS_KEY_ARN),
+      );
+      assert.deepEqual(
+        keyUse.map(([id, statement]) => `${id} ${[statement.Action].flat().join(',')}`).sort(),
+        ['EventbridgeFunctionRole kms:GenerateDataKey', 'KmsKeyUsePolicy kms:Decrypt'],
+      );
+      assert.equal(
+        allStatements(deployed.added).filter(([, statement]) => JSON.stringify(statement).includes('kms:'))
+          .length,
+        0,
+      );
+    });
+  });
+
+  describe('checkov', () => {
+    it('fails no check on the default template, nor with a VPC and a customer key, but those infra/checkov.yaml skips with a reason', async () => {
+      const { code, output } = await scanTemplates([files.added, files.fifoJwt]);
+      assert.equal(code, 0, output);
+      assert.match(output, /Passed checks: \d+, Failed checks: 0/);
+      const config = readFileSync(join(ROOT, 'infra', 'checkov.yaml'), 'utf8');
+      const skipped = [...config.matchAll(/^ {2}- (CKV_\w+)$/gm)];
+      for (const match of skipped) {
+        const before = config.slice(0, match.index).trimEnd().split('\n').at(-1) ?? '';
+        assert.match(before, /^ {2}# \S/, `${match[1]} has a reason above it`);
       }
     });
   });
