@@ -479,6 +479,18 @@ const schedulerSchedules = (file: RoutesFile, stack: Stack) => {
               allow('sqs:SendMessage', getAtt(EVENTS_DEAD_LETTER_QUEUE, 'Arn')),
             ),
           },
+          // Scheduler sends to the dead-letter queue with this role: with the stack's customer managed
+          // key, that takes the key too.
+          {
+            'Fn::If': [
+              'HasKmsKey',
+              {
+                PolicyName: 'dead-letters-key',
+                PolicyDocument: policy(allow(['kms:GenerateDataKey', 'kms:Decrypt'], { Ref: 'KmsKeyArn' })),
+              },
+              { Ref: 'AWS::NoValue' },
+            ],
+          },
         ],
       },
     });

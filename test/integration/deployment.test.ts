@@ -1052,6 +1052,14 @@ describe('serverless package', () => {
           .length,
         0,
       );
+      // Scheduler sends to the dead-letter queue with its role: with the key, it takes the key too.
+      const schedulerPolicies = JSON.stringify(
+        (raw.added.Resources.SchedulerRole as CloudFormationResource).Properties?.Policies,
+      );
+      assert.match(
+        schedulerPolicies,
+        /\{"Fn::If":\["HasKmsKey",\{"PolicyName":"dead-letters-key".*"kms:GenerateDataKey","kms:Decrypt"\],"Resource":\{"Ref":"KmsKeyArn"\}/,
+      );
     });
   });
 
