@@ -1,5 +1,5 @@
 import { appendFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { spec } from 'node:test/reporters';
 
@@ -29,7 +29,8 @@ export const quiet = async function* (
   const held = new Map<string, TestEvent[]>();
   const failed = new Set<string>();
   for await (const event of source) {
-    const file = event.data.file ?? '';
+    // Output events name a file as the command line gave it, test events by its absolute path.
+    const file = resolve(event.data.file ?? '');
     if (OUTPUT.has(event.type)) {
       keep(event.data.message ?? '');
       if (show || failed.has(file)) yield event;

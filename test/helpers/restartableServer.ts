@@ -51,7 +51,18 @@ export const startRestartableServer = async (): Promise<RestartableServer> => {
     },
     async restart() {
       if (server !== undefined) throw new Error('the server is running');
-      server = await spawnDevServer(binary, options);
+      for (let attempt = 1; ; attempt += 1) {
+        try {
+          server = await spawnDevServer(binary, options);
+          return;
+        } catch (error) {
+          // The dev server can exit while it starts (once in a CI run: exit code 2, a port it picks for
+          // itself taken): start it again, as whatever restarts a real server would.
+          const exited = error instanceof Error && /exited with code/.test(error.message);
+          if (!exited || attempt === 3) throw error;
+          process.stderr.write(`[restartable server] ${(error as Error).message}; starting it again\n`);
+        }
+      }
     },
     async stop() {
       await server?.stop();

@@ -6,8 +6,9 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 
 const ROOT = join(import.meta.dirname, '..', '..');
+// Relative, as npm test's globs give them: the runner then names a file two ways, which the report must match.
 const FIXTURES = ['passes', 'fails'].map((name) =>
-  join(ROOT, 'test', 'fixtures', 'reporter', `${name}.fixture.ts`),
+  join('test', 'fixtures', 'reporter', `${name}.fixture.ts`),
 );
 
 /** `node --test` with the report `npm test` uses, over one passing and one failing file. */
@@ -26,7 +27,11 @@ const report = (env: NodeJS.ProcessEnv = {}) => {
         'stdout',
         ...FIXTURES,
       ],
-      { encoding: 'utf8', env: { ...inherited, TEST_LOGS: '', ...env, TEST_CAPTURE_DIR: capture } },
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: { ...inherited, TEST_LOGS: '', ...env, TEST_CAPTURE_DIR: capture },
+      },
     );
     return { stdout, status, kept: readFileSync(join(capture, 'output-tests.log'), 'utf8') };
   } finally {
@@ -43,6 +48,7 @@ describe('the test report (scripts/quietReporter.ts)', () => {
     assert.match(stdout, /✖ fails, having logged/);
     assert.doesNotMatch(stdout, /log line of a passing file|warning of a passing file/);
     assert.match(stdout, /log line of a failing file/);
+    assert.match(stdout, /stderr of a child of a failing file/);
     assert.match(kept, /log line of a passing file/);
     assert.match(kept, /warning of a passing file/);
     assert.match(kept, /log line of a failing file/);
