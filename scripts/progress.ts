@@ -24,6 +24,14 @@ export const withProgress = async <T>(
   }
 };
 
+/** The commands `run` is running: `endRunning` ends them when a script is stopped. */
+const running = new Set<ChildProcess>();
+
+/** Ends every command `run` started that is still running (a build, an install), so none outlives a stop. */
+export const endRunning = (): void => {
+  for (const child of running) child.kill('SIGTERM');
+};
+
 /**
  * Runs a command to its end, its output on stderr, and rejects when it fails. Asynchronous, unlike
  * execFileSync, so that progress lines and signals are handled while it runs.
@@ -35,12 +43,13 @@ export const run = (
 ): Promise<void> =>
   new Promise((resolve, reject) => {
     const child = spawn(command, args, { stdio: ['ignore', 2, 2], env: options.env ?? process.env });
+    running.add(child);
     child.on('error', reject);
-    child.on('exit', (code, signal) =>
-      code === 0
-        ? resolve()
-        : reject(new Error(`${command} ${args.join(' ')} failed (${signal ?? `exit code ${code}`})`)),
-    );
+    child.on('exit', (code, signal) => {
+      running.delete(child);
+      if (code === 0) resolve();
+      else reject(new Error(`${command} ${args.join(' ')} failed (${signal ?? `exit code ${code}`})`));
+    });
   });
 
 /**
@@ -85,6 +94,7 @@ export const onStop = (cleanup: () => Promise<void> | void): (() => void) => {
         if (stopping) return;
         stopping = true;
         process.stderr.write(`${signal}: stopping\n`);
+        endRunning();
         void (async () => {
           for (const run of [...cleanups].reverse()) {
             try {

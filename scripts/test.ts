@@ -4,7 +4,7 @@ import { glob, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from './build.ts';
-import { endGroup } from './progress.ts';
+import { endGroup, endRunning } from './progress.ts';
 import { startDevServer } from './temporalServer.ts';
 
 /**
@@ -75,6 +75,7 @@ if (import.meta.main) {
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping !== undefined) return;
     stopping = signal;
+    endRunning();
     void (async () => {
       if (tests?.pid !== undefined) await endGroup(tests);
       await cleanUp();
