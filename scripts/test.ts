@@ -137,7 +137,7 @@ if (import.meta.main) {
     const args = await testArgs(process.argv.slice(2));
     const suite = await nodeTest(args, 'output-runner.log');
     const canary = await nodeTest(['test/leaks/canary.test.ts'], 'canary.log', {
-      TEST_PARTIAL: args.includes(SUITE[0] as string) ? '0' : '1',
+      TEST_PARTIAL: SUITE.every((pattern) => args.includes(pattern)) ? '0' : '1',
     });
     exitCode = suite !== 0 ? suite : canary;
   } catch (error) {
