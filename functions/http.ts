@@ -8,6 +8,7 @@ import { httpProblemDetails } from '#lib/http/problemDetails.ts';
 import { redactHttpEvent } from '#lib/http/redact.ts';
 import { type HttpEvent, toHttpRequest } from '#lib/http/request.ts';
 import { logContext } from '#lib/logContext.ts';
+import { measured } from '#lib/metrics.ts';
 import { routes } from '#lib/routes/load.ts';
 import { handleHttp } from '#lib/sources/http.ts';
 
@@ -23,6 +24,7 @@ const base = middy<HttpEvent, APIGatewayProxyResultV2>()
 // CORS only for the origins configured; preflight requests are answered without reaching Temporal.
 const withCors = corsAllowOrigins.length > 0 ? base.use(httpCors(httpCorsOptions(corsAllowOrigins))) : base;
 
-export const handler = withCors
-  .use(httpProblemDetails())
-  .handler((event, context) => handleHttp(table, toHttpRequest(event), context, Date.now()));
+export const handler = withCors.use(httpProblemDetails()).handler((event, context) => {
+  const invokedAt = Date.now();
+  return measured('http', context, () => handleHttp(table, toHttpRequest(event), context, invokedAt));
+});

@@ -1,6 +1,7 @@
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { logContext } from '#lib/logContext.ts';
+import { measured } from '#lib/metrics.ts';
 import { routes } from '#lib/routes/load.ts';
 import { processSqsBatch } from '#lib/sources/sqs.ts';
 
@@ -9,4 +10,4 @@ const table = await routes();
 // Failed records are reported as batchItemFailures (ReportBatchItemFailures), even when all of them fail.
 export const handler = middy<SQSEvent, SQSBatchResponse>()
   .use(logContext())
-  .handler((event, context) => processSqsBatch(table, event, context));
+  .handler((event, context) => measured('sqs', context, () => processSqsBatch(table, event, context)));

@@ -25,12 +25,15 @@ import {
   WorkflowNotStartedError,
 } from '#lib/errors.ts';
 import { logger } from '#lib/logger.ts';
+import { countAction } from '#lib/metrics.ts';
 import { CALLER_SCOPE_MEMO, STARTED_BY_MEMO } from '#lib/normalize/callerScope.ts';
 import type { WorkflowRequest } from '#lib/normalize/types.ts';
 import type { Action } from '#lib/routes/schema.ts';
 import { callTemporal } from '#lib/temporal/call.ts';
 import { fromTemporalError, grpcCodeOf } from '#lib/temporal/errors.ts';
+import { withTrace } from '#lib/temporal/trace.ts';
 import { onWire, type WireCall } from '#lib/temporal/wire.ts';
+import { fromLambdaTrace } from '#lib/trace/context.ts';
 
 /** How an update stands when the answer is given. */
 export interface UpdateOutcome {
@@ -377,19 +380,24 @@ export const performAction = async (
   updateDeadline?: number,
 ): Promise<WorkflowResult> => {
   const perform = PERFORM[request.action](request);
+  const begun = performance.now();
   let ids: Ids | undefined;
   let result: Omit<WorkflowResult, 'action'>;
   try {
-    result = await callTemporal(request.target, deadline, ({ client, namespace }) => {
-      ids ??= idsOf(request, namespace);
-      const fixed = ids;
-      const signals = request.action === 'signal' || request.action === 'signalWithStart';
-      const wire: WireCall = signals ? { requestId: fixed.signal } : {};
-      return onWire(wire, () => perform(client, namespace, wire, fixed));
-    });
+    // The event's trace, else the invocation's: the workflow's spans continue it (trace.ts).
+    result = await withTrace(request.trace ?? fromLambdaTrace(), () =>
+      callTemporal(request.target, deadline, ({ client, namespace }) => {
+        ids ??= idsOf(request, namespace);
+        const fixed = ids;
+        const signals = request.action === 'signal' || request.action === 'signalWithStart';
+        const wire: WireCall = signals ? { requestId: fixed.signal } : {};
+        return onWire(wire, () => perform(client, namespace, wire, fixed));
+      }),
+    );
   } catch (error) {
     result = await recovered(error, request, deadline);
   }
+  const latencyMs = Math.round((performance.now() - begun) * 100) / 100;
   result = await awaitUpdate(request, result, updateDeadline);
   const { workflowId, runId, workflowType, started, update } = result;
   const [first, again] = MESSAGES[request.action];
@@ -403,7 +411,9 @@ export const performAction = async (
     ...(request.eventId && { eventId: request.eventId }),
     ...(update && { updateId: update.id, updateStatus: update.status }),
   });
-  return { action: request.action, ...result };
+  const done = { action: request.action, ...result };
+  countAction(request, done, latencyMs);
+  return done;
 };
 
 /**

@@ -1,3 +1,4 @@
+import { getBooleanFromEnv, isDevMode } from '@aws-lambda-powertools/commons/utils/env';
 import type { ConnectionOptions } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { cached } from '#lib/cache.ts';
@@ -24,6 +25,16 @@ export interface Config {
    * an exact origin, `*` or `https://*`, as the HTTP API takes them (lib/http/cors.ts).
    */
   readonly corsAllowOrigins: readonly string[];
+  /**
+   * CloudWatch metrics in embedded metric format (lib/metrics.ts), under Powertools Metrics' variables:
+   * on unless `POWERTOOLS_METRICS_DISABLED` is true (or, with it unset, `POWERTOOLS_DEV` is), in
+   * `POWERTOOLS_METRICS_NAMESPACE` (default TemporalTriggers), for `POWERTOOLS_SERVICE_NAME`.
+   */
+  readonly metrics: {
+    readonly enabled: boolean;
+    readonly namespace: string;
+    readonly service: string;
+  };
   /** Temporal address, namespace, API key and TLS, from `@temporalio/envconfig`'s variables. */
   readonly temporal: {
     readonly connection: ConnectionOptions;
@@ -57,6 +68,12 @@ const list = (name: string): string[] =>
 
 const nonEmpty = (name: string): string | undefined => process.env[name] || undefined;
 
+/** Whether Powertools Metrics publishes: POWERTOOLS_METRICS_DISABLED when set, else not in POWERTOOLS_DEV. */
+const metricsEnabled = (): boolean =>
+  process.env.POWERTOOLS_METRICS_DISABLED === undefined
+    ? !isDevMode()
+    : !getBooleanFromEnv({ key: 'POWERTOOLS_METRICS_DISABLED', defaultValue: false, extendedParsing: true });
+
 const read = (): Config => {
   const { connectionOptions, namespace } = loadClientConnectConfig();
   return {
@@ -68,6 +85,11 @@ const read = (): Config => {
     sqsConcurrency: positiveInt('SQS_CONCURRENCY', 10, 'records'),
     maxBodyBytes: positiveInt('HTTP_MAX_BODY_BYTES', 1024 * 1024, 'bytes'),
     corsAllowOrigins: checkCorsOrigins(list('CORS_ALLOW_ORIGINS'), 'CORS_ALLOW_ORIGINS'),
+    metrics: {
+      enabled: metricsEnabled(),
+      namespace: nonEmpty('POWERTOOLS_METRICS_NAMESPACE') ?? 'TemporalTriggers',
+      service: nonEmpty('POWERTOOLS_SERVICE_NAME') ?? 'temporal-triggers',
+    },
     temporal: {
       connection: { ...connectionOptions, address: connectionOptions.address ?? 'localhost:7233' },
       namespace: namespace ?? 'default',

@@ -11,6 +11,7 @@ import { fromEnvelope, fromRoute } from '#lib/normalize/resolve.ts';
 import type { WorkflowRequest } from '#lib/normalize/types.ts';
 import type { Routes } from '#lib/routes/model.ts';
 import type { Route } from '#lib/routes/schema.ts';
+import { fromTraceparent } from '#lib/trace/context.ts';
 import { signatureHeaderOf } from './signatureHeader.ts';
 
 /** An API Gateway request, the same whichever payload format carried it. */
@@ -283,5 +284,8 @@ export const workflowRequestOf = (
       : fromEnvelope(routes, { workflowType: target.workflowType, input: body }, identity);
   // A request that carries an Idempotency-Key delivers its signal or update once however often it is sent.
   const keyed = headers['idempotency-key'] ? { ...acted, idempotencyKey: identity.value } : acted;
-  return caller === undefined ? keyed : { ...keyed, scope: callerScope(caller) };
+  // The caller's W3C trace, continued by the workflow's spans.
+  const trace = fromTraceparent(headers.traceparent, headers.tracestate);
+  const traced = trace === undefined ? keyed : { ...keyed, trace };
+  return caller === undefined ? traced : { ...traced, scope: callerScope(caller) };
 };

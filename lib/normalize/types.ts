@@ -6,6 +6,7 @@ import type {
   StartOptionsSpec,
   UpdateWait,
 } from '#lib/routes/schema.ts';
+import type { TraceContext } from '#lib/trace/context.ts';
 
 /** A search attribute value, checked and converted to its declared type. */
 export interface TypedSearchAttribute {
@@ -77,4 +78,9 @@ export interface WorkflowRequest {
    * event is retried rather than failed. Undefined: a missing workflow fails at once (HTTP: 404).
    */
   readonly missingWorkflowRetryUntil?: number;
+  /**
+   * The trace the event belongs to (an HTTP `traceparent`, SQS's AWSTraceHeader), passed to the
+   * workflow in its headers; without one, the invocation's own X-Ray trace when it is sampled.
+   */
+  readonly trace?: TraceContext;
 }

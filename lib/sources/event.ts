@@ -3,12 +3,14 @@ import { performEventAction, type WorkflowResult } from '#lib/actions.ts';
 import { config } from '#lib/config.ts';
 import { DeadlineExceededError } from '#lib/errors.ts';
 import { logFailure } from '#lib/failure.ts';
+import { countFailure } from '#lib/metrics.ts';
 import type { WorkflowRequest } from '#lib/normalize/types.ts';
 
 /**
  * The step every event source shares for one event (an SQS record, an EventBridge event): build its
- * request, act on it within the invocation's deadline, and on failure log it once, with the event's ID
- * and whether a retry can help, then throw for the source to report it as its AWS service expects.
+ * request, act on it within the invocation's deadline, and on failure log and count it once, with the
+ * event's ID and whether a retry can help, then throw for the source to report it as its AWS service
+ * expects.
  *
  * An event whose turn comes with less than MIN_START_TIME_MS left before the deadline is not started:
  * it fails as a DeadlineExceededError (transient), so it is retried rather than lost when the
@@ -20,14 +22,17 @@ export const actOnEvent = async (
   context: Context,
   perform: typeof performEventAction = performEventAction,
 ): Promise<WorkflowResult> => {
+  let request: WorkflowRequest | undefined;
   try {
     const { deadlineMarginMs, minStartTimeMs } = config();
     if (context.getRemainingTimeInMillis() - deadlineMarginMs < minStartTimeMs) {
       throw new DeadlineExceededError('Not started: too little time left in the invocation');
     }
-    return await perform(build(), context);
+    request = build();
+    return await perform(request, context);
   } catch (error) {
     logFailure(error, eventId);
+    countFailure(error, request ?? {});
     throw error;
   }
 };

@@ -6,6 +6,7 @@ import { preferredWaitSeconds } from '#lib/http/prefer.ts';
 import { checkBody, type HttpRequest, matchHttp, workflowRequestOf } from '#lib/http/request.ts';
 import { actionResponse, type HttpResponse, statusResponse } from '#lib/http/response.ts';
 import { verifySignature } from '#lib/http/signature.ts';
+import { labelInvocation } from '#lib/metrics.ts';
 import { callerScope } from '#lib/normalize/callerScope.ts';
 import type { Routes } from '#lib/routes/model.ts';
 import { awaitOutcome, workflowStatus } from '#lib/status.ts';
@@ -25,6 +26,13 @@ export const handleHttp = async (
   invokedAt: number,
 ): Promise<HttpResponse> => {
   const target = matchHttp(routes, request);
+  labelInvocation(
+    target.kind === 'route'
+      ? { route: target.route.name, workflowType: target.route.workflowType }
+      : target.kind === 'envelope'
+        ? { route: 'canonical', workflowType: target.workflowType }
+        : { route: 'status' },
+  );
   checkBody(request, config().maxBodyBytes);
   const scope = request.caller === undefined ? undefined : callerScope(request.caller);
   if (target.kind === 'status') {

@@ -10,9 +10,11 @@ import type { performEventAction } from '#lib/actions.ts';
 import { config } from '#lib/config.ts';
 import { MalformedJsonError, NoRouteError } from '#lib/errors.ts';
 import { logger } from '#lib/logger.ts';
+import { countBatch } from '#lib/metrics.ts';
 import { fromEnvelope, fromRoute, withEventId } from '#lib/normalize/resolve.ts';
 import type { WorkflowRequest } from '#lib/normalize/types.ts';
 import type { Routes } from '#lib/routes/model.ts';
+import { fromXrayHeader } from '#lib/trace/context.ts';
 import { actOnEvent } from './event.ts';
 
 /*
@@ -71,8 +73,11 @@ const normalizeRecord = (routes: Routes, record: SQSRecord): WorkflowRequest => 
  * Builds the start request for one SQS record: the first route whose queue and attributes match,
  * else the canonical envelope (message attribute `workflowType`, optional `workflowId`).
  */
-export const normalizeSqsRecord = (routes: Routes, record: SQSRecord): WorkflowRequest =>
-  withEventId(normalizeRecord(routes, record), record.messageId);
+export const normalizeSqsRecord = (routes: Routes, record: SQSRecord): WorkflowRequest => {
+  const request = withEventId(normalizeRecord(routes, record), record.messageId);
+  const trace = fromXrayHeader(record.attributes.AWSTraceHeader);
+  return trace === undefined ? request : { ...request, trace };
+};
 
 const isFifo = (event: SQSEvent): boolean => event.Records[0]?.eventSourceARN.endsWith('.fifo') ?? false;
 
@@ -120,6 +125,7 @@ export const processSqsBatch = async (
     });
   }
 
+  countBatch(event.Records.length, response.batchItemFailures.length);
   const skipped = response.batchItemFailures
     .map(({ itemIdentifier }) => itemIdentifier)
     .filter((messageId) => !attempted.has(messageId));

@@ -15,10 +15,12 @@ import {
 } from '@temporalio/common';
 import { config } from '#lib/config.ts';
 import { logger } from '#lib/logger.ts';
+import { countConnectionEvent } from '#lib/metrics.ts';
 import type { TemporalTarget } from '#lib/normalize/types.ts';
 import { readCredentials, resetCredentials } from '#lib/temporal/credentials.ts';
 import { onServerAnswer, retryWithinDeadline } from '#lib/temporal/interceptors.ts';
 import { TemporalConnection } from '#lib/temporal/TemporalConnection.ts';
+import { traceInterceptor } from '#lib/temporal/trace.ts';
 import { wireInterceptor } from '#lib/temporal/wire.ts';
 import * as clientModule from '#temporal-client-module';
 
@@ -175,7 +177,8 @@ const open = async (pool: Pool, wanted: Endpoint, deadline: number, generation: 
     connection,
     namespace: wanted.namespace,
     dataConverter,
-    ...(extension.interceptors !== undefined && { interceptors: { workflow: extension.interceptors } }),
+    // The trace header comes last, so a trace the user's interceptors wrote stands (see trace.ts).
+    interceptors: { workflow: [...(extension.interceptors ?? []), traceInterceptor()] },
   });
   return Object.assign(bookkeeping, {
     pool,
@@ -209,6 +212,7 @@ const connect = async (pool: Pool, wanted: Endpoint, deadline: number, generatio
       throw error;
     }
     logger.warn('Cannot connect to Temporal with the cached credentials; connecting with the current ones');
+    countConnectionEvent('CredentialRefreshes');
     return open(pool, again, deadline, generation);
   }
 };
@@ -263,6 +267,7 @@ const follow = (live: Live, wanted: Endpoint, deadline: number): Live | Promise<
   if (live.identity !== wanted.identity) {
     if (!live.retired) {
       logger.info('Temporal connection settings changed: reconnecting');
+      countConnectionEvent('ConnectionReplacements');
       retire(live);
     }
     return live.pool.current ?? install(live.pool, wanted, deadline);
@@ -300,6 +305,7 @@ export const refreshCredentials = async (live: Live, deadline: number): Promise<
   const wanted = await endpointOf(live.pool, deadline, true);
   if (wanted.identity === live.identity && wanted.apiKey === live.apiKey) return undefined;
   logger.info('Temporal refused the cached credentials; using the current ones from the secret');
+  countConnectionEvent('CredentialRefreshes');
   return follow(live, wanted, deadline);
 };
 
@@ -307,6 +313,7 @@ export const refreshCredentials = async (live: Live, deadline: number): Promise<
 export const replace = (live: Live, reason: string, deadline: number): Promise<Live> => {
   if (!live.retired) {
     logger.warn('Replacing the Temporal connection', { reason });
+    countConnectionEvent('ConnectionReplacements');
     retire(live);
   }
   return acquire(live.pool.target, deadline);
