@@ -24,6 +24,8 @@ export const EVENTBRIDGE_FUNCTION = 'EventbridgeLambdaFunction';
 export const SQS_FUNCTION = 'SqsLambdaFunction';
 export const SQS_FUNCTION_ROLE = 'SqsFunctionRole';
 export const EVENTS_DEAD_LETTER_QUEUE = 'EventsDeadLetterQueue';
+export const HTTP_FUNCTION = 'HttpLambdaFunction';
+export const DASHBOARD = 'Dashboard';
 
 /** A failed SQS message is received this many times, then moves to its queue's dead-letter queue. */
 export const MAX_RECEIVE_COUNT = 5;
@@ -55,6 +57,8 @@ export interface DeploymentSettings {
   readonly sqsTimeoutSeconds: number;
   /** Where every alarm notifies (`custom.alarmActions`, shared with infra/resources/alarms.yml). */
   readonly alarmActions: unknown;
+  /** The functions' metrics: their CloudWatch namespace, and the `service` dimension they carry. */
+  readonly metrics: { readonly namespace: string; readonly service: string };
 }
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
@@ -159,10 +163,9 @@ class Stack {
   // serverless merges resources of the same logical ID without a word, so every ID is claimed once,
   // and none may be one the derived resources refer to.
   readonly #owners = new Map<string, string>(
-    [EVENTBRIDGE_FUNCTION, SQS_FUNCTION, SQS_FUNCTION_ROLE, EVENTS_DEAD_LETTER_QUEUE].map((id) => [
-      id,
-      'the stack',
-    ]),
+    [EVENTBRIDGE_FUNCTION, SQS_FUNCTION, SQS_FUNCTION_ROLE, EVENTS_DEAD_LETTER_QUEUE, HTTP_FUNCTION].map(
+      (id) => [id, 'the stack'],
+    ),
   );
 
   /** Adds a resource under a logical ID that `owner`, a thing of the routes file, claims; returns the ID. */
@@ -507,6 +510,100 @@ const checkOrigins = (value: string): void => {
   }
 };
 
+/**
+ * The stack's CloudWatch dashboard: what the functions did (lib/metrics.ts: actions by outcome,
+ * failures, start latency p50 and p99, batches, cut-offs, cold starts) beside what AWS measures (every
+ * dead-letter queue's depth, throttles). Every queue the routes name is on it, so it is derived here.
+ * The body is JSON with the stack's names in it: Fn::Join puts them in, Fn::Sub's `${}` would clash
+ * with serverless's variables.
+ */
+const dashboard = ({ metrics: { namespace, service } }: DeploymentSettings, stack: Stack): void => {
+  const names: unknown[] = [];
+  /** A placeholder the body's JSON carries, where Fn::Join puts `value`. */
+  const put = (value: unknown): string => `\u0000${names.push(value) - 1}\u0000`;
+  const region = put({ Ref: 'AWS::Region' });
+  const functions = [HTTP_FUNCTION, SQS_FUNCTION, EVENTBRIDGE_FUNCTION].map((id) => put({ Ref: id }));
+  const deadLetterQueues = Object.keys(stack.Resources)
+    .filter((id) => id.endsWith('DeadLetterQueue'))
+    .concat(EVENTS_DEAD_LETTER_QUEUE)
+    .map((id) => put(getAtt(id, 'QueueName')));
+  const ours = (metric: string, ...dimensions: string[]) => [
+    namespace,
+    metric,
+    'service',
+    service,
+    ...dimensions,
+  ];
+  // Without x and y, CloudWatch lays the widgets out in order, two to a row at width 12.
+  const widget = (title: string, metricList: unknown[], stat: string, width = 12) => ({
+    type: 'metric',
+    width,
+    height: 6,
+    properties: { title, region, stat, period: 300, view: 'timeSeries', stacked: false, metrics: metricList },
+  });
+  const body = {
+    widgets: [
+      widget(
+        'Workflow actions by outcome',
+        ['started', 'existing', 'signalled', 'updated'].map((outcome) => ours('Actions', 'outcome', outcome)),
+        'Sum',
+      ),
+      widget(
+        'Failures (transient: retried or 5xx; permanent: bad input)',
+        ['false', 'true'].map((permanent) => ours('Failures', 'permanent', permanent)),
+        'Sum',
+      ),
+      widget(
+        'Start latency (ms)',
+        [
+          [...ours('StartLatency'), { stat: 'p50', label: 'p50' }],
+          [...ours('StartLatency'), { stat: 'p99', label: 'p99' }],
+        ],
+        'p50',
+      ),
+      widget(
+        'Dead-letter queues: messages waiting',
+        deadLetterQueues.map((queue) => [
+          'AWS/SQS',
+          'ApproximateNumberOfMessagesVisible',
+          'QueueName',
+          queue,
+        ]),
+        'Maximum',
+      ),
+      widget(
+        'Throttles',
+        functions.map((name) => ['AWS/Lambda', 'Throttles', 'FunctionName', name]),
+        'Sum',
+      ),
+      widget(
+        'Cold starts',
+        functions.map((name) => [namespace, 'ColdStart', 'service', service, 'function_name', name]),
+        'Sum',
+      ),
+      widget(
+        'SQS batches, deadline cut-offs, connections',
+        [
+          'BatchSize',
+          'BatchItemFailures',
+          'DeadlineCutoffs',
+          'ConnectionReplacements',
+          'CredentialRefreshes',
+        ].map((metric) => ours(metric)),
+        'Sum',
+        24,
+      ),
+    ],
+  };
+  // Each placeholder is a JSON string's content, so what Fn::Join puts there stays inside its quotes.
+  const parts = JSON.stringify(body).split(/\\u0000(\d+)\\u0000/);
+  const joined = parts.map((part, index) => (index % 2 === 0 ? part : names[Number(part)]));
+  stack.add('the dashboard', DASHBOARD, {
+    Type: 'AWS::CloudWatch::Dashboard',
+    Properties: { DashboardBody: { 'Fn::Join': ['', joined.filter((part) => part !== '')] } },
+  });
+};
+
 /** Derives the deployment from a routes file; throws a DeploymentError listing every problem. */
 export const derive = (file: RoutesFile, settings: DeploymentSettings): Derived => {
   checkOrigins(settings.corsAllowOrigins);
@@ -515,6 +612,7 @@ export const derive = (file: RoutesFile, settings: DeploymentSettings): Derived 
   const sqs = sqsEvents(file, settings, stack);
   rules(file, settings, stack);
   schedulerSchedules(file, stack);
+  dashboard(settings, stack);
   if (stack.problems.length > 0) {
     const problems = stack.problems.map((problem) => `✖ ${problem}`).join('\n');
     throw new DeploymentError(`The routes file (dist/routes.json) cannot be deployed:\n${problems}`);
@@ -591,6 +689,10 @@ export const derived = async ({ resolveVariable, resolveConfigurationProperty }:
       'functions.sqs.timeout',
     ),
     alarmActions: await resolveVariable('self:custom.alarmActions'),
+    metrics: {
+      namespace: await text('param:metricsNamespace'),
+      service: await text('self:custom.metricsService'),
+    },
   });
   // A function in a VPC needs both; one without the other would be a stack that fails, or no VPC at all.
   if (((await text('param:vpcSubnetIds')) === '') !== ((await text('param:vpcSecurityGroupIds')) === '')) {

@@ -75,7 +75,7 @@ const VARIANTS = {
     },
   },
   // The other choices: a FIFO queue, a JWT authorizer, an existing alarm topic, a secret with the AWS
-  // managed key, CORS, and burst bounds of its own.
+  // managed key, CORS, burst bounds of its own, and no metrics.
   fifoJwt: {
     routes: ROUTES.fifo,
     params: {
@@ -95,6 +95,8 @@ const VARIANTS = {
       vpcSubnetIds: SUBNETS.join(','),
       vpcSecurityGroupIds: SECURITY_GROUPS.join(','),
       kmsKeyArn: KMS_KEY_ARN,
+      metrics: 'off',
+      metricsNamespace: 'Shop',
     },
   },
   // Add a route of each kind to routes.json, package, and find each deployed; with only the one required
@@ -259,6 +261,9 @@ describe('serverless package', () => {
         assert.equal(variables.TEMPORAL_SECRET_ID, SECRET_ARN);
         assert.equal(variables.TEMPORAL_SECRET_TTL_SECONDS, '300');
         assert.equal(variables.POWERTOOLS_LOG_LEVEL, 'INFO');
+        assert.equal(variables.POWERTOOLS_SERVICE_NAME, 'temporal-triggers-dev');
+        assert.equal(variables.POWERTOOLS_METRICS_NAMESPACE, 'TemporalTriggers');
+        assert.equal(variables.POWERTOOLS_METRICS_DISABLED, 'false');
         for (const name of Object.keys(variables)) {
           assert.doesNotMatch(name, /API_KEY|_KEY_DATA|_CERT_DATA|PASSWORD|TOKEN/, `${id} has ${name}`);
         }
@@ -275,6 +280,8 @@ describe('serverless package', () => {
       const fifoJwt = environmentOf(deployed.fifoJwt, FUNCTIONS.http);
       assert.equal(fifoJwt.TEMPORAL_TASK_QUEUE, 'default-queue');
       assert.equal(fifoJwt.CORS_ALLOW_ORIGINS, VARIANTS.fifoJwt.params.corsAllowOrigins);
+      assert.equal(fifoJwt.POWERTOOLS_METRICS_DISABLED, 'true');
+      assert.equal(fifoJwt.POWERTOOLS_METRICS_NAMESPACE, 'Shop');
     });
   });
 
@@ -880,7 +887,15 @@ describe('serverless package', () => {
   });
 
   describe('alarms', () => {
-    const alarms = (template: CloudFormationTemplate) => propertiesOfType(template, 'AWS::CloudWatch::Alarm');
+    /** The alarms on what AWS measures; `ours` are those on the functions' own metrics. */
+    const alarms = (template: CloudFormationTemplate) =>
+      propertiesOfType(template, 'AWS::CloudWatch::Alarm').filter(({ Namespace }) =>
+        String(Namespace).startsWith('AWS/'),
+      );
+    const ours = (template: CloudFormationTemplate) =>
+      propertiesOfType(template, 'AWS::CloudWatch::Alarm').filter(
+        ({ Namespace }) => !String(Namespace).startsWith('AWS/'),
+      );
     const watched = (template: CloudFormationTemplate) =>
       alarms(template)
         .map((alarm) => {
@@ -917,6 +932,25 @@ describe('serverless package', () => {
       }
     });
 
+    it("fire on transient failures and on a slow p99 start latency of the stack's own metrics, when it has them", () => {
+      const byMetric = Object.fromEntries(ours(deployed.example).map((alarm) => [alarm.MetricName, alarm]));
+      assert.deepEqual(Object.keys(byMetric).sort(), ['Failures', 'StartLatency']);
+      const service = { Name: 'service', Value: 'temporal-triggers-dev' };
+      assert.deepEqual(
+        [byMetric.Failures?.Namespace, byMetric.Failures?.Dimensions, byMetric.Failures?.Statistic],
+        ['TemporalTriggers', [service, { Name: 'permanent', Value: 'false' }], 'Sum'],
+      );
+      const latency = byMetric.StartLatency;
+      assert.deepEqual(
+        [latency?.Dimensions, latency?.ExtendedStatistic, latency?.Threshold, latency?.EvaluationPeriods],
+        [[service], 'p99', '2000', 3],
+      );
+      for (const alarm of ours(deployed.example))
+        assert.deepEqual(alarm.AlarmActions, [{ Ref: 'AlarmTopic' }]);
+      // metrics=off: the functions publish none, and nothing alarms on them.
+      assert.deepEqual(ours(deployed.fifoJwt), []);
+    });
+
     it('notify a topic of their own with alarmEmail, an existing topic with alarmTopicArn, else nobody', () => {
       const [, topic] = only(resourcesOfType(deployed.example, 'AWS::SNS::Topic'), 'alarm topic');
       assert.deepEqual(topic.Properties?.Subscription, [{ Protocol: 'email', Endpoint: 'ops@example.com' }]);
@@ -939,6 +973,76 @@ describe('serverless package', () => {
       for (const variant of ['example', 'fifoJwt'] as const) {
         assert.doesNotMatch(stderr[variant], ALARM_WARNING, variant);
       }
+    });
+  });
+
+  describe('dashboard', () => {
+    /** The dashboard's body, with each name Fn::Join puts in written as `<Ref X>` or `<X.QueueName>`. */
+    const dashboardOf = (template: CloudFormationTemplate) => {
+      const [id] = only(resourcesOfType(template, 'AWS::CloudWatch::Dashboard'), 'dashboard');
+      const body = propertiesOf(template, id).DashboardBody as { 'Fn::Join': [string, unknown[]] };
+      const [separator, parts] = body['Fn::Join'];
+      const text = parts
+        .map((part) => {
+          if (typeof part === 'string') return part;
+          const { Ref, 'Fn::GetAtt': getAtt } = part as { Ref?: string; 'Fn::GetAtt'?: string[] };
+          return Ref === undefined ? `<${getAtt?.join('.')}>` : `<Ref ${Ref}>`;
+        })
+        .join(separator);
+      return JSON.parse(text) as {
+        widgets: { width: number; properties: { title: string; region: string; metrics: unknown[][] } }[];
+      };
+    };
+    const metricsOf = (template: CloudFormationTemplate, title: RegExp) =>
+      dashboardOf(template).widgets.find((widget) => title.test(widget.properties.title))?.properties.metrics;
+
+    it("shows the stack's actions, failures, latency, batches and cold starts in its metrics namespace", () => {
+      const service = ['service', 'temporal-triggers-dev'];
+      assert.deepEqual(metricsOf(deployed.example, /actions by outcome/), [
+        ['TemporalTriggers', 'Actions', ...service, 'outcome', 'started'],
+        ['TemporalTriggers', 'Actions', ...service, 'outcome', 'existing'],
+        ['TemporalTriggers', 'Actions', ...service, 'outcome', 'signalled'],
+        ['TemporalTriggers', 'Actions', ...service, 'outcome', 'updated'],
+      ]);
+      assert.deepEqual(metricsOf(deployed.example, /^Failures/), [
+        ['TemporalTriggers', 'Failures', ...service, 'permanent', 'false'],
+        ['TemporalTriggers', 'Failures', ...service, 'permanent', 'true'],
+      ]);
+      assert.deepEqual(
+        metricsOf(deployed.example, /latency/)?.map((metric) => metric.at(-1)),
+        [
+          { stat: 'p50', label: 'p50' },
+          { stat: 'p99', label: 'p99' },
+        ],
+      );
+      assert.deepEqual(
+        metricsOf(deployed.example, /Cold starts/)?.map((metric) => metric.at(-1)),
+        Object.values(FUNCTIONS).map((id) => `<Ref ${id}>`),
+      );
+      assert.equal(metricsOf(deployed.fifoJwt, /actions by outcome/)?.[0]?.[0], 'Shop');
+      for (const { properties } of dashboardOf(deployed.example).widgets) {
+        assert.equal(properties.region, '<Ref AWS::Region>');
+      }
+    });
+
+    it('shows the depth of every dead-letter queue, and the throttles of every function', () => {
+      const queues = (template: CloudFormationTemplate) =>
+        metricsOf(template, /Dead-letter/)
+          ?.map((metric) => metric.at(-1))
+          .sort();
+      assert.deepEqual(queues(deployed.example), [
+        '<EventsDeadLetterQueue.QueueName>',
+        '<OrdersDeadLetterQueue.QueueName>',
+      ]);
+      assert.deepEqual(queues(deployed.added), [
+        '<EventsDeadLetterQueue.QueueName>',
+        '<InvoicesDeadLetterQueue.QueueName>',
+        '<OrdersDeadLetterQueue.QueueName>',
+      ]);
+      assert.deepEqual(
+        metricsOf(deployed.example, /Throttles/),
+        Object.values(FUNCTIONS).map((id) => ['AWS/Lambda', 'Throttles', 'FunctionName', `<Ref ${id}>`]),
+      );
     });
   });
 
@@ -1103,6 +1207,7 @@ describe('derive', () => {
     corsAllowOrigins: '',
     sqsTimeoutSeconds: 30,
     alarmActions: [],
+    metrics: { namespace: 'TemporalTriggers', service: 'svc' },
   };
   const file = (...routes: object[]) =>
     ({
@@ -1165,7 +1270,7 @@ describe('derive', () => {
   it('derives no queue policy, rule policy or scheduler role when nothing needs one', () => {
     const { resources, sqsEvents } = derive(file({ http: { method: 'GET', path: '/x' } }), settings);
     assert.deepEqual(sqsEvents, []);
-    assert.deepEqual(Object.keys(resources.Resources), ['BusEventBridgeEventBus']);
+    assert.deepEqual(Object.keys(resources.Resources), ['BusEventBridgeEventBus', 'Dashboard']);
     assert.deepEqual(resources.extensions, {});
   });
 
