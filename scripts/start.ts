@@ -6,6 +6,7 @@ import { Client, Connection } from '@temporalio/client';
 import { startExampleWorkers } from '../example/worker.ts';
 import { build } from './build.ts';
 import { type HttpApiHandler, type LocalGateway, startLocalGateway } from './localGateway.ts';
+import { summarizeMetrics } from './metricsSummary.ts';
 import { removeStack, STACK_FILE, writeStack } from './stackFile.ts';
 import { startDevServer } from './temporalServer.ts';
 
@@ -166,6 +167,18 @@ const smokeTest = async (gatewayUrl: string, address: string, namespace: string)
   }
 };
 
+/** The summaries of the metrics the handler printed (metricsSummary.ts). */
+const metricSummaries: string[] = [];
+
+/** The smoke run's start and update-with-start were counted, each as a start of its route. */
+const smokeMetrics = (): void => {
+  for (const expected of ['http orders-api processOrder started', 'http cart-count cart started']) {
+    if (!metricSummaries.some((summary) => summary.includes(`] ${expected}: Actions 1, StartLatency `))) {
+      throw new Error(`no metrics line for ${expected}; the handler printed:\n${metricSummaries.join('\n')}`);
+    }
+  }
+};
+
 const main = async (): Promise<void> => {
   // The build runs in a child that ends by itself: a signal meanwhile stops the rest from starting.
   if (!noBuild) await begin('build', build(), async () => {});
@@ -182,6 +195,11 @@ const main = async (): Promise<void> => {
   // The handler reads its configuration at first use, so this must come before it runs.
   process.env.TEMPORAL_ADDRESS = address;
   process.env.TEMPORAL_NAMESPACE = namespace;
+  // Each metrics line the handler prints (CloudWatch's embedded format) shows as one readable line.
+  summarizeMetrics(process.stdout, (summary) => {
+    metricSummaries.push(summary);
+    process.stderr.write(`${summary}\n`);
+  });
   const { handler } = (await import(HANDLER.href)) as { handler: HttpApiHandler };
   const gateway = await begin('gateway', listen(handler), (g) => g.close());
 
@@ -190,6 +208,7 @@ const main = async (): Promise<void> => {
     const smokeTests = async () => {
       await smokeTest(gateway.url, address, namespace);
       await smokeUpdate(gateway.url);
+      smokeMetrics();
     };
     return Promise.race([smokeTests(), interrupted]);
   }
