@@ -1,9 +1,9 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
 import { BUDGET_BYTES, buildAll, bundle, FUNCTIONS, REQUIRE_SHIM } from '../infra/build.ts';
 import { isStopping, onStop } from '../scripts/progress.ts';
 import { startDevServer } from '../scripts/temporalServer.ts';
@@ -136,6 +136,33 @@ const check = (
   gap?: string,
 ): Check => ({ metric, value, target: `${op} ${shown}`, met: COMPARE[op](value, limit), gap });
 
+/** The http function built with bench/noMetrics.ts for lib/metrics.ts: the metrics' reference. */
+const WITHOUT_METRICS = 'http-without-metrics';
+
+const buildWithoutMetrics = async (outdir: string): Promise<void> => {
+  const stub = resolve('bench/noMetrics.ts');
+  const noMetrics: Plugin = {
+    name: 'no-metrics',
+    setup(build) {
+      build.onResolve({ filter: /^#lib\/metrics\.ts$/ }, () => ({ path: stub }));
+    },
+  };
+  const { metafile } = await bundle(WITHOUT_METRICS, 'functions/http.ts', outdir, undefined, (options) => ({
+    ...options,
+    plugins: [noMetrics, ...(options.plugins ?? [])],
+  }));
+  // Proof the reference is what it claims: the stub is in it, and lib/metrics.ts and Powertools Metrics are not.
+  const inputs = Object.keys(metafile.inputs);
+  if (
+    !inputs.includes('bench/noMetrics.ts') ||
+    inputs.some((input) => /lib\/metrics\.ts|powertools\/metrics/.test(input))
+  ) {
+    throw new Error(
+      `${WITHOUT_METRICS}: the metrics were not left out (${inputs.filter((input) => /metrics/.test(input))})`,
+    );
+  }
+};
+
 const THROUGHPUT_GAP =
   'batches of 10 wait for their slowest start before the next batch begins; raw calls never wait';
 
@@ -151,11 +178,12 @@ const main = async () => {
   for (const name of FUNCTIONS) await cp(`dist/${name}`, join(work, name), { recursive: true });
   // The Temporal client alone, built the same way: how much of a function's init is the client's.
   await bundle('client', 'bench/clientOnly.ts', join(work, 'client'));
+  await buildWithoutMetrics(join(work, WITHOUT_METRICS));
   const bundleOf = (name: string) => join(work, name, 'index.mjs');
   const targets = ['baseline', ...FUNCTIONS];
 
   try {
-    const coldTargets = [...targets, 'client'];
+    const coldTargets = [...targets, 'client', WITHOUT_METRICS];
     log(`cold init: ${ROUNDS} rounds of ${coldTargets.join(', ')}${isolated ? ', without network' : ''}`);
     const cold: Record<string, ColdStart[]> = Object.fromEntries(coldTargets.map((name) => [name, []]));
     for (let round = 0; round < ROUNDS; round += 1) {
@@ -184,6 +212,13 @@ const main = async () => {
         childEnv,
       );
 
+      log(`metrics: ${COUNT} HTTP starts through the handler, interleaved with ${COUNT} without metrics`);
+      const metrics = await child<Results['metrics']>(
+        process.execPath,
+        ['bench/warm.ts', 'metrics', bundleOf('http'), `${runId}-metrics`],
+        { ...childEnv, BENCH_REFERENCE: bundleOf(WITHOUT_METRICS) },
+      );
+
       log(`memory and connections: ${COUNT} HTTP starts through a counting TCP proxy, then the baseline's`);
       const proxy = await startTcpProxy(server.address);
       const memoryOf = (name: string, address: string) =>
@@ -209,7 +244,19 @@ const main = async () => {
         },
       );
 
-      await report({ bundles, baselineBytes, cold, first, warm, memory, connections, batch, load, started });
+      await report({
+        bundles,
+        baselineBytes,
+        cold,
+        first,
+        warm,
+        metrics,
+        memory,
+        connections,
+        batch,
+        load,
+        started,
+      });
     } finally {
       await server.stop();
     }
@@ -226,6 +273,7 @@ interface Results {
   cold: Record<string, ColdStart[]>;
   first: Record<string, ColdStart[]>;
   warm: { handlerMs: number[]; rawMs: number[]; handlerCpuMs: number[]; rawCpuMs: number[] };
+  metrics: { onMs: number[]; offMs: number[]; onCpuMs: number[]; offCpuMs: number[] };
   memory: { project: MemorySamples; baseline: MemorySamples };
   connections: number;
   batch: {
@@ -289,7 +337,7 @@ const report = (results: Results) => {
     `the Temporal client alone, built the same way, takes ${ms(clientAlone)} to import ` +
     `(${ratio(clientAlone, coldBaseline)}× the baseline: Node's http2 and tls, grpc-js, protobufjs ` +
     `reflecting the trimmed descriptor, @temporalio/client); the handler's own code and libraries ` +
-    `(middy and its HTTP middlewares, the Powertools logger, envconfig, compiling the routes) add about ` +
+    `(middy and its HTTP middlewares, the Powertools logger and metrics, envconfig, compiling the routes) add about ` +
     ms(functionsMedian - clientAlone);
   summary.coldInit = {};
   for (const name of FUNCTIONS) {
@@ -306,6 +354,11 @@ const report = (results: Results) => {
     };
   }
   versus('  of which the Temporal client alone', [clientAlone, coldBaseline], ms);
+  const withoutMetrics = median((cold[WITHOUT_METRICS] ?? []).map((s) => s.importMs));
+  const httpCold = median((cold.http ?? []).map((s) => s.importMs));
+  versus('cold init, http, metrics vs none', [httpCold, withoutMetrics], ms, (r) =>
+    check('metrics: cold init', r, ['≤', 1.05, '1.05×'], 'importing Powertools Metrics and lib/metrics.ts'),
+  );
   (summary.coldInit as Record<string, unknown>).clientAlone = { importMs: round1(clientAlone) };
   const baselineReady = median((cold.baseline ?? []).map((s) => s.readyMs));
   const httpReady = median((cold.http ?? []).map((s) => s.readyMs));
@@ -339,13 +392,21 @@ const report = (results: Results) => {
   const [cpu, rawCpu] = [median(warm.handlerCpuMs), median(warm.rawCpuMs)];
   const warmGap =
     `a warm start through the handler costs ${ms(cpu - rawCpu, 2)} more CPU than a raw start ` +
-    '(middy, the Powertools logger with its INFO line per start, routing and templates), ' +
+    '(middy, the Powertools logger with its INFO line per start, the metrics, routing and templates), ' +
     `${ms(p50 - rawP50, 2)} more at the median`;
   versus('warm start p50, http', [p50, rawP50], ms, (r) =>
     check('warm p50', r, ['≤', 1.1, '1.10×'], warmGap),
   );
   versus('warm start p99, http', [p99, rawP99], ms);
   versus('  CPU time per warm start, median', [cpu, rawCpu], (value) => ms(value, 2));
+  const metricsOn = percentile(results.metrics.onMs, 50);
+  const metricsOff = percentile(results.metrics.offMs, 50);
+  const [metricsCpu, noMetricsCpu] = [median(results.metrics.onCpuMs), median(results.metrics.offCpuMs)];
+  const metricsGap = `counting an HTTP start and writing its two metric lines costs ${ms(metricsCpu - noMetricsCpu, 3)} of CPU`;
+  versus('warm start p50, http, metrics vs none', [metricsOn, metricsOff], ms, (r) =>
+    check('metrics: warm p50', r, ['≤', 1.05, '1.05×'], metricsGap),
+  );
+  versus('  CPU per warm start, metrics vs none', [metricsCpu, noMetricsCpu], (value) => ms(value, 3));
   const connectionsCheck = check('connections', connections, ['=', 1, '1']);
   row(`TCP connections over ${COUNT} invocations`, String(connections), '', '', connectionsCheck);
 
@@ -420,6 +481,14 @@ const report = (results: Results) => {
       handlerCpuMs: Math.round(cpu * 100) / 100,
       rawCpuMs: Math.round(rawCpu * 100) / 100,
       connections,
+    },
+    metrics: {
+      coldInitMs: round1(httpCold),
+      coldInitWithoutMs: round1(withoutMetrics),
+      warmP50Ms: round1(metricsOn),
+      warmP50WithoutMs: round1(metricsOff),
+      cpuMs: Math.round(metricsCpu * 1000) / 1000,
+      cpuWithoutMs: Math.round(noMetricsCpu * 1000) / 1000,
     },
     batch: {
       concurrency: batch.concurrency,

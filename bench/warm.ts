@@ -8,7 +8,8 @@ import { rotate } from './stats.ts';
 /**
  * Warm measurements, in a child process of bench/run.ts: a built handler and a raw Temporal client
  * in one process against the same server, their calls interleaved so both see the same noise.
- * Usage: node bench/warm.ts <warm|memory|batch> <bundle> <runId>; results go to the parent over IPC.
+ * Usage: node bench/warm.ts <warm|metrics|memory|batch> <bundle> <runId>; results go to the parent over
+ * IPC.
  */
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
@@ -18,9 +19,9 @@ const address = process.env.TEMPORAL_ADDRESS ?? 'localhost:7233';
 const namespace = process.env.TEMPORAL_NAMESPACE ?? 'default';
 const nextId = (kind: string) => `${runId}-${kind}-${crypto.randomUUID()}`;
 
-const loadHandler = async (): Promise<Handler> => {
-  if (bundle === undefined) throw new Error('usage: warm.ts <mode> <bundle> [runId]');
-  return ((await import(bundle)) as { handler: Handler }).handler;
+const loadHandler = async (path = bundle): Promise<Handler> => {
+  if (path === undefined) throw new Error('usage: warm.ts <mode> <bundle> [runId]');
+  return ((await import(path)) as { handler: Handler }).handler;
 };
 
 const elapsed = async (call: () => Promise<unknown>): Promise<number> => {
@@ -90,6 +91,36 @@ const warm = async (count: number) => {
     rawMs: rawSamples.map((sample) => sample.ms),
     handlerCpuMs: handlerSamples.map((sample) => sample.cpuMs),
     rawCpuMs: rawSamples.map((sample) => sample.cpuMs),
+  };
+};
+
+/**
+ * What the metrics cost a warm start: the http function as built, against the same function built
+ * without them (bench/noMetrics.ts, the bundle BENCH_REFERENCE names), in one process, alternating.
+ * Each has its own connection to the server; the handler's output goes where the process's stdout
+ * goes, as in Lambda.
+ */
+const metricsCost = async (count: number) => {
+  const reference = process.env.BENCH_REFERENCE;
+  if (reference === undefined) throw new Error('BENCH_REFERENCE names the bundle without metrics');
+  const [withMetrics, without] = [await loadHandler(), await loadHandler(reference)];
+  for (let i = 0; i < 20; i += 1) {
+    await httpStart(withMetrics)();
+    await httpStart(without)();
+  }
+  const samples = { on: [] as { ms: number; cpuMs: number }[], off: [] as { ms: number; cpuMs: number }[] };
+  for (let i = 0; i < count; i += 1) {
+    const pair = [
+      async () => samples.on.push(await measured(httpStart(withMetrics))),
+      async () => samples.off.push(await measured(httpStart(without))),
+    ];
+    for (const step of i % 2 === 0 ? pair : pair.reverse()) await step();
+  }
+  return {
+    onMs: samples.on.map((sample) => sample.ms),
+    offMs: samples.off.map((sample) => sample.ms),
+    onCpuMs: samples.on.map((sample) => sample.cpuMs),
+    offCpuMs: samples.off.map((sample) => sample.cpuMs),
   };
 };
 
@@ -205,6 +236,8 @@ const run = async (): Promise<unknown> => {
   switch (mode) {
     case 'warm':
       return warm(Number(process.env.BENCH_COUNT ?? 1000));
+    case 'metrics':
+      return metricsCost(Number(process.env.BENCH_COUNT ?? 1000));
     case 'memory':
       return memory(Number(process.env.BENCH_COUNT ?? 1000));
     case 'batch':
