@@ -12,9 +12,9 @@ import { DeadlineExceededError, isPermanent, isTriggerError } from '#lib/errors.
  *
  * What an invocation does is counted as it happens and written once, when the invocation ends: a
  * line per distinct set of dimension values (an SQS batch spanning two routes writes two), one per
- * outcome rolled up to the service, and one for the invocation itself. Powertools' logMetrics middleware publishes a single set of dimension
- * values per invocation, and a middleware cannot keep an AsyncLocalStorage context around the handler,
- * hence `measured`, which wraps the handler's call.
+ * outcome rolled up to the service, and one for the invocation itself. Powertools' logMetrics
+ * middleware publishes a single set of dimension values per invocation, and a middleware cannot keep
+ * an AsyncLocalStorage context around the handler, hence `measured`, which wraps the handler's call.
  */
 
 export type Trigger = 'http' | 'sqs' | 'eventbridge';
@@ -27,7 +27,7 @@ export interface MetricLabels {
 
 /** Counts and latencies that share one set of dimension values: one line, or one per 99 latencies. */
 interface Group {
-  /** Each a dimension set, on top of `service`; the first holds every dimension of the others. */
+  /** The line's dimension sets, each on top of `service` (Powertools' default dimension). */
   readonly sets: readonly Readonly<Record<string, string>>[];
   readonly counts: Map<string, number>;
   readonly latencies: number[];

@@ -1,4 +1,5 @@
 import { recordCaptured } from './canary.ts';
+import { type EmfLine, emfLines } from './emf.ts';
 
 /** A chunk made only of JSON objects, one per line: what the Powertools logger writes. */
 const logLines = (chunk: string): string[] | undefined => {
@@ -17,13 +18,14 @@ const logLines = (chunk: string): string[] | undefined => {
 
 /**
  * Runs `fn` while collecting every line the process writes to stdout and stderr; `records` are the
- * JSON ones, which the Powertools logger writes as in Lambda. Log lines are kept out of the test
+ * JSON log lines the Powertools logger writes as in Lambda, `metrics` the metric lines Powertools
+ * Metrics writes. Log lines are kept out of the test
  * output; anything else is passed through as well, since `node --test` reports each test's result over
  * the same stdout, and swallowing it would lose results.
  */
 export const captureLogs = async <T>(
   fn: () => Promise<T>,
-): Promise<{ result: T; lines: string[]; records: Record<string, unknown>[] }> => {
+): Promise<{ result: T; lines: string[]; records: Record<string, unknown>[]; metrics: EmfLine[] }> => {
   const lines: string[] = [];
   const streams = [process.stdout, process.stderr] as const;
   const originals = streams.map((stream) => stream.write.bind(stream));
@@ -44,11 +46,14 @@ export const captureLogs = async <T>(
   });
   try {
     const result = await fn();
-    const records = lines.flatMap((line) => {
+    const json = lines.flatMap((line) => {
       if (logLines(line) === undefined) return [];
       return [JSON.parse(line) as Record<string, unknown>];
     });
-    return { result, lines, records };
+    // The handlers' metrics (embedded metric format) are JSON lines too: apart from the log records.
+    const metrics = emfLines(json);
+    const records = json.filter((record) => !metrics.includes(record as EmfLine));
+    return { result, lines, records, metrics };
   } finally {
     streams.forEach((stream, index) => {
       stream.write = originals[index] as typeof stream.write;

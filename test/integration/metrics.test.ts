@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { APIGatewayProxyStructuredResultV2, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { resetConfig } from '#lib/config.ts';
 import { lambdaContext } from '../../scripts/lambdaContext.ts';
-import { type EmfLine, emfLines, metricSum, metricValues } from '../helpers/emf.ts';
+import { type EmfLine, metricSum, metricValues } from '../helpers/emf.ts';
 import { eventBridgeEvent, httpEvent, sqsEvent, sqsRecord, uid } from '../helpers/events.ts';
 import { captureLogs } from '../helpers/logs.ts';
 import { type Stack, startStack } from '../helpers/stack.ts';
@@ -64,7 +64,7 @@ describe('metrics of the three handlers', () => {
     const orderId = uid();
     const body = { orderId };
     const headers = { 'idempotency-key': `key-${orderId}` };
-    const { result, records } = await captureLogs(async () => [
+    const { result, metrics } = await captureLogs(async () => [
       await http(httpEvent({ path: '/orders/acme', body, headers })),
       await http(httpEvent({ path: '/orders/acme', body, headers })),
       await http(httpEvent({ path: '/nowhere', body })),
@@ -74,7 +74,7 @@ describe('metrics of the three handlers', () => {
       [202, 200, 404],
     );
 
-    const lines = emfLines(records);
+    const lines = metrics;
     const route = {
       service: 'triggers-test',
       trigger: 'http',
@@ -120,7 +120,7 @@ describe('metrics of the three handlers', () => {
     const first = sqsRecord({ orderId });
     const duplicate = sqsRecord({ orderId });
     const poisoned = sqsRecord('{not json');
-    const { result, records } = await captureLogs(async () => {
+    const { result, metrics } = await captureLogs(async () => {
       const batch = await sqs(sqsEvent(first, poisoned));
       return [batch, await sqs(sqsEvent(duplicate))];
     });
@@ -129,7 +129,7 @@ describe('metrics of the three handlers', () => {
       { batchItemFailures: [] },
     ]);
 
-    const lines = emfLines(records);
+    const lines = metrics;
     const route = { trigger: 'sqs', route: 'orders-queue', workflowType: 'processOrder' };
     assert.deepEqual(outcomes(lines, route), { started: 1, existing: 1 });
     assert.equal(failures(lines, 'sqs', 'MalformedJsonError', 'true'), 1);
@@ -139,11 +139,11 @@ describe('metrics of the three handlers', () => {
 
   it('counts an SQS record cut off by the deadline as a transient failure and a cut-off', async () => {
     const record = sqsRecord({ orderId: uid() });
-    const { result, records } = await captureLogs(() =>
+    const { result, metrics } = await captureLogs(() =>
       sqsModuleInvoke(sqsEvent(record), lambdaContext({ functionName: 'triggers-sqs', timeoutMs: 900 })),
     );
     assert.deepEqual(result, { batchItemFailures: [{ itemIdentifier: record.messageId }] });
-    const lines = emfLines(records);
+    const lines = metrics;
     assert.equal(metricSum(lines, 'DeadlineCutoffs', { trigger: 'sqs' }), 1);
     assert.equal(failures(lines, 'sqs', 'DeadlineExceededError', 'false'), 1);
   });
@@ -155,7 +155,7 @@ describe('metrics of the three handlers', () => {
     // answered by the server as the start it was, and counts as started again: docs/observability.md.)
     const another = eventBridgeEvent({ orderId });
     const unrouted = eventBridgeEvent({ orderId: uid() }, { source: 'com.example.other' });
-    const { records } = await captureLogs(async () => {
+    const { metrics } = await captureLogs(async () => {
       await eventbridge(event);
       await eventbridge(another);
       await eventbridge(unrouted).then(
@@ -164,7 +164,7 @@ describe('metrics of the three handlers', () => {
       );
     });
 
-    const lines = emfLines(records);
+    const lines = metrics;
     const route = { trigger: 'eventbridge', route: 'order-events', workflowType: 'processOrder' };
     assert.deepEqual(outcomes(lines, route), { started: 1, existing: 1 });
     // Counted where it failed, and not again when the handler threw it.
@@ -172,10 +172,10 @@ describe('metrics of the three handlers', () => {
   });
 
   it('prints the cold start once per environment, and nothing when metrics are switched off', async () => {
-    const { records } = await captureLogs(() =>
+    const { metrics } = await captureLogs(() =>
       http(httpEvent({ path: '/orders/acme', body: { orderId: uid() } })),
     );
-    assert.equal(metricSum(emfLines(records), 'ColdStart'), 0);
+    assert.equal(metricSum(metrics, 'ColdStart'), 0);
 
     process.env.POWERTOOLS_METRICS_DISABLED = 'true';
     resetConfig();
@@ -184,7 +184,7 @@ describe('metrics of the three handlers', () => {
         http(httpEvent({ path: '/orders/acme', body: { orderId: uid() } })),
       );
       assert.equal(off.result.statusCode, 202);
-      assert.deepEqual(emfLines(off.records), []);
+      assert.deepEqual(off.metrics, []);
     } finally {
       delete process.env.POWERTOOLS_METRICS_DISABLED;
       resetConfig();

@@ -5,7 +5,7 @@ import { resetConfig } from '#lib/config.ts';
 import { DeadlineExceededError, NoRouteError } from '#lib/errors.ts';
 import { countAction, countBatch, countConnectionEvent, countFailure, measured } from '#lib/metrics.ts';
 import { lambdaContext } from '../../scripts/lambdaContext.ts';
-import { emfLines, metricSum, metricValues } from '../helpers/emf.ts';
+import { metricSum, metricValues } from '../helpers/emf.ts';
 import { captureLogs } from '../helpers/logs.ts';
 
 const started: WorkflowResult = {
@@ -29,12 +29,12 @@ describe('measured', () => {
   });
 
   it('writes a batch’s 250 latencies over lines of 99, and its count once', async () => {
-    const { records } = await captureLogs(() =>
+    const { metrics } = await captureLogs(() =>
       measured('sqs', context, async () => {
         for (let i = 1; i <= 250; i += 1) countAction(route, started, i);
       }),
     );
-    const detail = emfLines(records).filter((line) => line.route === 'orders-queue');
+    const detail = metrics.filter((line) => line.route === 'orders-queue');
     assert.deepEqual(
       detail.map((line) => (line.StartLatency as number[]).length),
       [99, 99, 52],
@@ -48,13 +48,13 @@ describe('measured', () => {
 
   it('counts a failure once however often it is rethrown, and a cut-off with it', async () => {
     const cutOff = new DeadlineExceededError('Not started');
-    const { records } = await captureLogs(() =>
+    const { metrics } = await captureLogs(() =>
       measured('eventbridge', context, async () => {
         countFailure(cutOff, route);
         throw cutOff;
       }).catch((error: unknown) => error),
     );
-    const lines = emfLines(records);
+    const lines = metrics;
     assert.equal(
       metricSum(lines, 'Failures', { error: 'DeadlineExceededError', permanent: 'false', ...route }),
       1,
@@ -63,7 +63,7 @@ describe('measured', () => {
   });
 
   it('counts a failure that escapes the handler, and what the invocation went through', async () => {
-    const { records } = await captureLogs(() =>
+    const { metrics } = await captureLogs(() =>
       measured('sqs', context, async () => {
         countBatch(10, 2);
         countConnectionEvent('ConnectionReplacements');
@@ -71,7 +71,7 @@ describe('measured', () => {
         throw new NoRouteError('nothing');
       }).catch(() => undefined),
     );
-    const lines = emfLines(records);
+    const lines = metrics;
     assert.equal(metricSum(lines, 'Failures', { trigger: 'sqs', route: 'none', error: 'NoRouteError' }), 1);
     const totals = lines.find((line) => line.BatchSize !== undefined);
     assert.deepEqual(
@@ -91,7 +91,7 @@ describe('measured', () => {
 
   it('counts nothing outside an invocation, and writes nothing for one that counted nothing', async () => {
     countAction(route, started, 1);
-    const { records } = await captureLogs(() => measured('http', context, async () => 'answer'));
-    assert.deepEqual(emfLines(records), []);
+    const { metrics } = await captureLogs(() => measured('http', context, async () => 'answer'));
+    assert.deepEqual(metrics, []);
   });
 });
