@@ -2,7 +2,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** Where `npm start` records the running local stack, so `npm run invoke` can find it. */
+/** Where `npm start` records the running local stack, so `npm run invoke` and `npm run send` can find it. */
 export const STACK_FILE = fileURLToPath(new URL('../.local/stack.json', import.meta.url));
 
 export interface Stack {
@@ -10,6 +10,9 @@ export interface Stack {
   readonly namespace: string;
   readonly uiUrl?: string;
   readonly gatewayUrl: string;
+  /** The local SQS server (moto) holding the deployment's queues, and the local event bus. */
+  readonly sqsEndpoint?: string;
+  readonly busUrl?: string;
   /** The `npm start` process: a file left behind by a killed one is recognised as stale. */
   readonly pid: number;
 }

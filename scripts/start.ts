@@ -3,23 +3,39 @@ import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
+import type { Context } from 'aws-lambda';
 import { startExampleWorkers } from '../example/worker.ts';
 import { build } from './build.ts';
+import { elasticMqMissing } from './elasticMq.ts';
+import { type LocalBus, startLocalBus } from './localBus.ts';
+import { type LocalDeployment, localDeployment } from './localDeployment.ts';
 import { type HttpApiHandler, type LocalGateway, startLocalGateway } from './localGateway.ts';
+import { type LocalSqs, startLocalSqs } from './localSqs.ts';
 import { summarizeMetrics } from './metricsSummary.ts';
-import { removeStack, STACK_FILE, writeStack } from './stackFile.ts';
+import { send } from './send.ts';
+import { removeStack, STACK_FILE, type Stack, writeStack } from './stackFile.ts';
 import { startDevServer } from './temporalServer.ts';
 
 /**
- * `npm start`: a Temporal dev server with its web UI, workers for the example workflows, and the built
- * HTTP handler behind a local API Gateway. It runs until SIGINT or SIGTERM. With `--smoke` (or
- * START_SMOKE=1) it sends one request instead, waits for the workflow's result and exits.
+ * `npm start`: a Temporal dev server with its web UI, workers for the example workflows, the built
+ * HTTP handler behind a local API Gateway, the routes file's queues in a local SQS server (ElasticMQ)
+ * polled for the built sqs function, and a local event bus for the built eventbridge function
+ * (`npm run send` puts messages, events and schedule ticks on them). It runs until SIGINT or SIGTERM.
+ * With `--smoke` (or START_SMOKE=1) it sends one of each instead, waits for the workflows' results and
+ * exits.
  */
 
 const smoke = process.argv.includes('--smoke') || process.env.START_SMOKE === '1';
 /** `--no-build`: serve the bundles already in dist/. */
 const noBuild = process.argv.includes('--no-build');
 const HANDLER = new URL('../dist/http/index.mjs', import.meta.url);
+const SQS_HANDLER = new URL('../dist/sqs/index.mjs', import.meta.url);
+const EVENTBRIDGE_HANDLER = new URL('../dist/eventbridge/index.mjs', import.meta.url);
+/**
+ * The local queues' visibility timeout (LOCAL_SQS_VISIBILITY_TIMEOUT, seconds): the deployment's is
+ * six times the function's timeout (minutes), too long to watch a failed message come back.
+ */
+const VISIBILITY_TIMEOUT_S = Number(process.env.LOCAL_SQS_VISIBILITY_TIMEOUT ?? 5);
 const TASK_QUEUES = ['orders', 'reports', 'carts'];
 const RESULT_TIMEOUT_MS = 30_000;
 // Longer than the dev server's own SIGTERM-to-SIGKILL grace (5 s), so the one child process always gets
@@ -167,6 +183,157 @@ const smokeTest = async (gatewayUrl: string, address: string, namespace: string)
   }
 };
 
+const urlsOf = (sqs: LocalSqs | undefined, bus: LocalBus) => ({
+  ...(sqs !== undefined && { sqsEndpoint: sqs.endpoint }),
+  busUrl: bus.url,
+});
+
+/**
+ * The routes file's queues in a local SQS server, polled for the sqs function, and the local event
+ * bus for the eventbridge function. Without Java the queues are left out, and said so.
+ */
+const localTriggers = async (): Promise<{
+  sqs: LocalSqs | undefined;
+  bus: LocalBus;
+  deployment: LocalDeployment;
+}> => {
+  const deployment = localDeployment();
+  const [sqsModule, eventbridgeModule] = (await Promise.all([
+    import(SQS_HANDLER.href),
+    import(EVENTBRIDGE_HANDLER.href),
+  ])) as [{ handler: LocalHandler }, { handler: LocalHandler }];
+  const missing = elasticMqMissing();
+  let sqs: LocalSqs | undefined;
+  if (missing === undefined) {
+    const starting = startLocalSqs(deployment, { visibilityTimeoutSeconds: VISIBILITY_TIMEOUT_S });
+    sqs = await begin('local SQS', starting, (queues) => queues.stop());
+    sqs.poll(sqsModule.handler, ({ queue, messageIds, failed, error }) => {
+      if (messageIds.length === 0) log(`sqs: polling ${queue} failed: ${describe(error)}`);
+      else if (error !== undefined)
+        log(
+          `sqs: ${queue}: the invocation failed (${describe(error)}); the batch of ${messageIds.length} returns`,
+        );
+      else
+        log(
+          `sqs: ${queue}: batch of ${messageIds.length}, ${failed.length} failed${failed.length > 0 ? ' (they return to the queue)' : ''}`,
+        );
+    });
+  } else {
+    log(`no local SQS: ${missing} (ElasticMQ runs on Java, fetched with Maven); npm run send -- sqs is off`);
+  }
+  const bus = await begin(
+    'event bus',
+    startLocalBus({
+      deployment,
+      handler: eventbridgeModule.handler,
+      ...(sqs !== undefined && {
+        deadLetters: { sqs: sqs.client, url: sqs.url(deployment.eventsDeadLetterQueue) },
+      }),
+      log: (message) => log(`bus: ${message}`),
+    }),
+    (b) => b.stop(),
+  );
+  return { sqs, bus, deployment };
+};
+
+type LocalHandler = (event: unknown, context: Context) => Promise<unknown>;
+
+/** The `npm run send` lines for the queues, rules and schedules of the routes file. */
+const sendLines = (
+  deployment: LocalDeployment,
+  sqs: LocalSqs | undefined,
+  bus: LocalBus,
+  run: string,
+): string[] => {
+  const lines: string[] = [];
+  const polled = deployment.queues.filter(({ mapping }) => mapping !== undefined);
+  if (sqs !== undefined && polled.length > 0) {
+    lines.push(
+      `SQS       ${sqs.endpoint} (ElasticMQ): ${deployment.queues.map(({ name }) => name).join(', ')}, ${deployment.eventsDeadLetterQueue}`,
+      'Send a message to a queue (the sqs function polls it):',
+      ...polled.map(({ name, fifo }) => `  ${sqsSendLine(name, fifo, `${run}-sqs`)}`),
+    );
+  }
+  const events = deployment.rules.filter(({ pattern }) => pattern !== undefined);
+  const schedules = [
+    ...deployment.rules.filter(({ schedule }) => schedule !== undefined).map(({ name }) => name),
+    ...deployment.schedules.map(({ group, name }) => (group === 'default' ? name : `${group}/${name}`)),
+  ];
+  lines.push(
+    `Event bus ${bus.url}: rules ${deployment.rules.map(({ name }) => name).join(', ') || '(none)'}`,
+  );
+  for (const { pattern } of events) {
+    const [source] = (pattern?.source as string[] | undefined) ?? [];
+    const [detailType] = (pattern?.['detail-type'] as string[] | undefined) ?? [];
+    lines.push(
+      'Put an event on the bus:',
+      `  npm run send -- event ${source} ${detailType} '{"orderId":"${run}-event"}'`,
+    );
+  }
+  if (schedules.length > 0)
+    lines.push('Fire a schedule now:', ...schedules.map((name) => `  npm run send -- schedule ${name}`));
+  return lines;
+};
+
+/** The example routes' queues take orders; a route may ask for message attributes (routes.json's kind=order). */
+const sqsSendLine = (queue: string, fifo: boolean, orderId: string): string =>
+  `npm run send -- sqs ${queue} '{"orderId":"${orderId}"}' --attr kind=order${fifo ? ' --group orders' : ''}`;
+
+/**
+ * `npm run send` for each trigger, as a newcomer runs it: a message to the first polled queue, an
+ * event through the first rule, the first schedule; each must start a workflow the workers complete.
+ */
+const smokeSend = async (stack: Stack, deployment: LocalDeployment): Promise<void> => {
+  const connection = await Connection.connect({ address: stack.address });
+  try {
+    const client = new Client({ connection, namespace: stack.namespace });
+    const completed = async (workflowId: string) => {
+      const until = Date.now() + RESULT_TIMEOUT_MS;
+      for (;;) {
+        const description = await client.workflow
+          .getHandle(workflowId)
+          .describe()
+          .catch(() => undefined);
+        if (description?.status.name === 'COMPLETED') return;
+        if (Date.now() > until) throw new Error(`workflow ${workflowId} did not complete`);
+        await sleep(200);
+      }
+    };
+    const queue = deployment.queues.find(({ mapping }) => mapping !== undefined);
+    if (stack.sqsEndpoint !== undefined && queue !== undefined) {
+      const orderId = `smoke-${randomUUID()}`;
+      const args = ['sqs', queue.name, JSON.stringify({ orderId }), '--attr', 'kind=order'];
+      log((await send([...args, ...(queue.fifo ? ['--group', 'smoke'] : [])], stack)).lines.join('\n'));
+      await completed(`order-${orderId}`);
+      log(`the message to ${queue.name} started order-${orderId}, which completed`);
+    }
+    const rule = deployment.rules.find(({ pattern }) => pattern !== undefined);
+    if (rule !== undefined) {
+      const [source] = (rule.pattern?.source as string[] | undefined) ?? [];
+      const [detailType] = (rule.pattern?.['detail-type'] as string[] | undefined) ?? [];
+      const orderId = `smoke-${randomUUID()}`;
+      const sent = await send(
+        ['event', String(source), String(detailType), JSON.stringify({ orderId })],
+        stack,
+      );
+      log(sent.lines.join('\n'));
+      if (!sent.ok) throw new Error('the event was not delivered');
+      await completed(`order-${orderId}`);
+    }
+    const schedule = deployment.rules.find(({ schedule }) => schedule !== undefined);
+    if (schedule !== undefined) {
+      const fired = await send(['schedule', schedule.name], stack);
+      log(fired.lines.join('\n'));
+      const workflowId = /workflow (\S+?)[,)]/.exec(fired.lines.join('\n'))?.[1];
+      if (!fired.ok || workflowId === undefined)
+        throw new Error(`the schedule ${schedule.name} started nothing`);
+      await completed(workflowId);
+    }
+  } finally {
+    await connection.close();
+  }
+};
+
 /** The summaries of the metrics the handler printed (metricsSummary.ts). */
 const metricSummaries: string[] = [];
 
@@ -202,6 +369,7 @@ const main = async (): Promise<void> => {
   });
   const { handler } = (await import(HANDLER.href)) as { handler: HttpApiHandler };
   const gateway = await begin('gateway', listen(handler), (g) => g.close());
+  const { sqs, bus, deployment } = await localTriggers();
 
   if (smoke) {
     const interrupted = stopRequested.then(() => Promise.reject(new InterruptedError('smoke test stopped')));
@@ -209,11 +377,15 @@ const main = async (): Promise<void> => {
       await smokeTest(gateway.url, address, namespace);
       await smokeUpdate(gateway.url);
       smokeMetrics();
+      await smokeSend(
+        { address, namespace, gatewayUrl: gateway.url, pid: process.pid, ...urlsOf(sqs, bus) },
+        deployment,
+      );
     };
     return Promise.race([smokeTests(), interrupted]);
   }
 
-  const stack = { address, namespace, uiUrl, gatewayUrl: gateway.url, pid: process.pid };
+  const stack = { address, namespace, uiUrl, gatewayUrl: gateway.url, pid: process.pid, ...urlsOf(sqs, bus) };
   // Fresh IDs each run: the curl lines start new workflows, never the example event files' (order 1001).
   const run = randomUUID().slice(0, 8);
   const [order, waited, cart] = [`${run}-1`, `${run}-2`, run];
@@ -240,7 +412,8 @@ const main = async (): Promise<void> => {
       `  ${cartLine(gateway.url, cart, 'count')}`,
       'Check the cart out (an update of the running workflow):',
       `  ${cartLine(gateway.url, cart, 'checkout')}`,
-      'Invoke the other handlers with an event file:',
+      ...sendLines(deployment, sqs, bus, run),
+      'Invoke a handler with an event file:',
       '  npm run invoke -- sqs|eventbridge|http <event.json>',
       '',
       'Ctrl-C stops everything.',

@@ -1,12 +1,8 @@
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { installPythonEnv, venvBin } from '../../scripts/pythonEnv.ts';
-import { freePort, stopChild } from '../../scripts/temporalServer.ts';
+import { startMotoServer } from '../../scripts/motoServer.ts';
 
 export interface Moto {
   readonly endpoint: string;
@@ -20,51 +16,21 @@ export interface Moto {
 }
 
 /**
- * moto's server mode from the project's .venv on a free loopback port: a real Secrets Manager API
- * for the real AWS SDK. Its recorder (a file in a temporary folder) lets tests count the requests it
- * served. Installs the virtualenv first when it is missing, so `npm test` works on a fresh clone.
+ * moto's server (scripts/motoServer.ts) for a test: a real Secrets Manager API for the real AWS SDK.
+ * Its recorder (a file in a temporary folder) lets tests count the requests it served.
  */
 export const startMoto = async (): Promise<Moto> => {
-  if (!existsSync(venvBin('moto_server'))) await installPythonEnv();
-  const port = await freePort();
-  const endpoint = `http://127.0.0.1:${port}`;
   const dir = await mkdtemp(join(tmpdir(), 'moto-'));
   const recording = join(dir, 'recording.jsonl');
   await writeFile(recording, '');
-  const child = spawn(venvBin('moto_server'), ['-H', '127.0.0.1', '-p', String(port)], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, MOTO_ENABLE_RECORDING: 'true', MOTO_RECORDER_FILEPATH: recording },
-  });
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString()).slice(-4_000);
-  });
-  const stop = async () => {
-    await stopChild(child);
+  const server = await startMotoServer({
+    MOTO_ENABLE_RECORDING: 'true',
+    MOTO_RECORDER_FILEPATH: recording,
+  }).catch(async (error: unknown) => {
     await rm(dir, { recursive: true, force: true });
-  };
-  try {
-    const until = Date.now() + 30_000;
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`moto_server exited with ${child.exitCode}:\n${stderr}`);
-      const up = await fetch(`${endpoint}/moto-api/`).then(
-        (response) => response.ok,
-        () => false,
-      );
-      if (up) break;
-      if (Date.now() > until) throw new Error(`moto_server did not answer at ${endpoint}:\n${stderr}`);
-      await sleep(100);
-    }
-  } catch (error) {
-    await stop();
     throw error;
-  }
-  const env = {
-    AWS_ENDPOINT_URL: endpoint,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'testing',
-    AWS_SECRET_ACCESS_KEY: 'testing',
-  };
+  });
+  const { endpoint, env } = server;
   const secretsManager = new SecretsManagerClient({
     endpoint,
     region: env.AWS_REGION,
@@ -72,7 +38,7 @@ export const startMoto = async (): Promise<Moto> => {
   });
   return {
     endpoint,
-    env,
+    env: { ...env },
     secretsManager,
     async served(action) {
       const lines = (await readFile(recording, 'utf8')).split('\n').filter(Boolean);
@@ -85,7 +51,8 @@ export const startMoto = async (): Promise<Moto> => {
     },
     async stop() {
       secretsManager.destroy();
-      await stop();
+      await server.stop();
+      await rm(dir, { recursive: true, force: true });
     },
   };
 };

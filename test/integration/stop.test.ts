@@ -99,8 +99,14 @@ describe('npm start stops cleanly', () => {
       try {
         const started = descendants(group);
         const temporal = Number(/Temporal\s+127\.0\.0\.1:(\d+)/.exec(output())?.[1]);
-        assert.ok(started.length >= 2, `npm start runs node and the Temporal server: ${started}`);
-        assert.ok(temporal > 0, 'the output names the Temporal server');
+        const sqs = Number(/SQS\s+http:\/\/127\.0\.0\.1:(\d+)/.exec(output())?.[1]);
+        const bus = Number(/Event bus http:\/\/127\.0\.0\.1:(\d+)/.exec(output())?.[1]);
+        assert.ok(started.length >= 3, `npm start runs node, the Temporal server and ElasticMQ: ${started}`);
+        assert.ok(
+          temporal > 0 && sqs > 0 && bus > 0,
+          'the output names the Temporal server, SQS and the bus',
+        );
+        assert.equal(await listening(sqs), true);
         assert.equal(await listening(port), true);
         assert.equal(await listening(temporal), true);
 
@@ -118,6 +124,8 @@ describe('npm start stops cleanly', () => {
         assert.ok(gone);
         assert.equal(await listening(port), false, 'the gateway port is released');
         assert.equal(await listening(temporal), false, "the Temporal server's port is released");
+        assert.equal(await listening(sqs), false, "the local SQS server's port is released");
+        assert.equal(await listening(bus), false, "the event bus's port is released");
         t.diagnostic(`${signal}: ${started.length} processes ended in ${Date.now() - sent} ms`);
       } finally {
         try {
