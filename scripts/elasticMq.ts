@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { keepStderr, waitUntilReady } from './childServer.ts';
-import { run, withProgress } from './progress.ts';
+import { withProgress } from './progress.ts';
 import { freePort, stopChild } from './temporalServer.ts';
 
 /**
@@ -48,6 +48,29 @@ const POM = `<project xmlns="http://maven.apache.org/POM/4.0.0">
 </project>
 `;
 
+/**
+ * Runs a command and keeps its output, shown only when it fails: Maven 3.8 writes ANSI resets to the
+ * terminal even with -q and -B.
+ */
+const quietly = (command: string, args: readonly string[]): Promise<void> =>
+  new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const keep = (chunk: Buffer) => {
+      output = (output + chunk.toString()).slice(-8_000);
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      if (code === 0) resolve();
+      else
+        reject(
+          new Error(`${command} ${args.join(' ')} failed (${signal ?? `exit code ${code}`}):\n${output}`),
+        );
+    });
+  });
+
 /** Why ElasticMQ cannot run here, or undefined when it can. */
 export const elasticMqMissing = (): string | undefined => {
   if (!onPath('java')) return 'no java on the PATH';
@@ -65,7 +88,7 @@ export const installElasticMq = async (): Promise<string> => {
   await mkdir(ELASTICMQ_CACHE, { recursive: true });
   await writeFile(join(ELASTICMQ_CACHE, 'pom.xml'), POM);
   log(`fetching ElasticMQ ${ELASTICMQ_VERSION} from Maven Central into ${ELASTICMQ_CACHE} (once)`);
-  const fetchJars = run('mvn', [
+  const fetchJars = quietly('mvn', [
     '-q',
     '-B',
     '-f',
