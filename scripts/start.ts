@@ -205,8 +205,18 @@ const localTriggers = async (): Promise<{
   const missing = elasticMqMissing();
   let sqs: LocalSqs | undefined;
   if (missing === undefined) {
-    const starting = startLocalSqs(deployment, { visibilityTimeoutSeconds: VISIBILITY_TIMEOUT_S });
-    sqs = await begin('local SQS', starting, (queues) => queues.stop());
+    // A server that cannot be fetched or started (offline, say) leaves the rest of the stack running.
+    const starting = startLocalSqs(deployment, { visibilityTimeoutSeconds: VISIBILITY_TIMEOUT_S }).catch(
+      (error: unknown) => {
+        log(`no local SQS: ${describe(error)}; npm run send -- sqs is off`);
+        return undefined;
+      },
+    );
+    sqs = await begin('local SQS', starting, async (queues) => queues?.stop());
+  } else {
+    log(`no local SQS: ${missing} (ElasticMQ runs on Java, fetched with Maven); npm run send -- sqs is off`);
+  }
+  if (sqs !== undefined) {
     sqs.poll(sqsModule.handler, ({ queue, messageIds, failed, error }) => {
       if (messageIds.length === 0) log(`sqs: polling ${queue} failed: ${describe(error)}`);
       else if (error !== undefined)
@@ -218,8 +228,6 @@ const localTriggers = async (): Promise<{
           `sqs: ${queue}: batch of ${messageIds.length}, ${failed.length} failed${failed.length > 0 ? ' (they return to the queue)' : ''}`,
         );
     });
-  } else {
-    log(`no local SQS: ${missing} (ElasticMQ runs on Java, fetched with Maven); npm run send -- sqs is off`);
   }
   const bus = await begin(
     'event bus',
