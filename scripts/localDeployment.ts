@@ -17,6 +17,8 @@ export interface LocalQueue {
   readonly redrive?: { readonly deadLetterQueue: string; readonly maxReceiveCount: number };
   /** Set when the sqs function polls it: its event source mapping. */
   readonly mapping?: { readonly batchSize: number; readonly batchingWindowSeconds: number };
+  /** The message attributes the queue's first route asks for: what a message must carry to match it. */
+  readonly routeAttributes?: Readonly<Record<string, string>>;
 }
 
 /** An EventBridge rule of the routes file: an event pattern, or a schedule. */
@@ -106,7 +108,10 @@ export const localDeployment = (
     alarmActions: [],
     metrics: { namespace: 'local', service: 'local' },
   };
-  const derived = derive(readDerivedRoutes(routesFile), settings);
+  const file = readDerivedRoutes(routesFile);
+  const derived = derive(file, settings);
+  const routeAttributes = (queue: string) =>
+    file.routes.find((route) => route.sqs?.queue === queue)?.sqs?.attributes;
   const resources = Object.entries(derived.resources.Resources) as [string, Resource][];
   const queueNames = new Map(
     resources
@@ -130,6 +135,7 @@ export const localDeployment = (
         | { deadLetterTargetArn: unknown; maxReceiveCount: number }
         | undefined;
       const mapping = mappings.get(name);
+      const attributes = routeAttributes(name);
       return {
         name,
         fifo: queue.FifoQueue === true,
@@ -141,6 +147,7 @@ export const localDeployment = (
           },
         }),
         ...(mapping && { mapping }),
+        ...(attributes && { routeAttributes: attributes }),
       };
     });
   const rules = resources

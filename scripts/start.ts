@@ -8,7 +8,7 @@ import { startExampleWorkers } from '../example/worker.ts';
 import { build } from './build.ts';
 import { elasticMqMissing } from './elasticMq.ts';
 import { type LocalBus, startLocalBus } from './localBus.ts';
-import { type LocalDeployment, localDeployment } from './localDeployment.ts';
+import { type LocalDeployment, type LocalQueue, localDeployment } from './localDeployment.ts';
 import { type HttpApiHandler, type LocalGateway, startLocalGateway } from './localGateway.ts';
 import { type LocalSqs, startLocalSqs } from './localSqs.ts';
 import { summarizeMetrics } from './metricsSummary.ts';
@@ -259,7 +259,7 @@ const sendLines = (
     lines.push(
       `SQS       ${sqs.endpoint} (ElasticMQ): ${deployment.queues.map(({ name }) => name).join(', ')}, ${deployment.eventsDeadLetterQueue}`,
       'Send a message to a queue (the sqs function polls it):',
-      ...polled.map(({ name, fifo }) => `  ${sqsSendLine(name, fifo, `${run}-sqs`)}`),
+      ...polled.map((queue) => `  npm run send -- ${sendArgs(queue, `${run}-sqs`).join(' ')}`),
     );
   }
   const events = deployment.rules.filter(({ pattern }) => pattern !== undefined);
@@ -283,9 +283,21 @@ const sendLines = (
   return lines;
 };
 
-/** The example routes' queues take orders; a route may ask for message attributes (routes.json's kind=order). */
-const sqsSendLine = (queue: string, fifo: boolean, orderId: string): string =>
-  `npm run send -- sqs ${queue} '{"orderId":"${orderId}"}' --attr kind=order${fifo ? ' --group orders' : ''}`;
+/**
+ * `npm run send` arguments for an order to a queue, with the message attributes its route asks for
+ * (routes.json's orders queue takes `kind=order`) and, for FIFO, a message group. `quote` shell-quotes
+ * the body for a line to paste.
+ */
+const sendArgs = (queue: LocalQueue, orderId: string, quote = true): string[] => {
+  const body = JSON.stringify({ orderId });
+  return [
+    'sqs',
+    queue.name,
+    quote ? `'${body}'` : body,
+    ...Object.entries(queue.routeAttributes ?? {}).flatMap(([name, value]) => ['--attr', `${name}=${value}`]),
+    ...(queue.fifo ? ['--group', 'orders'] : []),
+  ];
+};
 
 /**
  * `npm run send` for each trigger, as a newcomer runs it: a message to the first polled queue, an
@@ -310,8 +322,7 @@ const smokeSend = async (stack: Stack, deployment: LocalDeployment): Promise<voi
     const queue = deployment.queues.find(({ mapping }) => mapping !== undefined);
     if (stack.sqsEndpoint !== undefined && queue !== undefined) {
       const orderId = `smoke-${randomUUID()}`;
-      const args = ['sqs', queue.name, JSON.stringify({ orderId }), '--attr', 'kind=order'];
-      log((await send([...args, ...(queue.fifo ? ['--group', 'smoke'] : [])], stack)).lines.join('\n'));
+      log((await send(sendArgs(queue, orderId, false), stack)).lines.join('\n'));
       await completed(`order-${orderId}`);
       log(`the message to ${queue.name} started order-${orderId}, which completed`);
     }

@@ -6,7 +6,7 @@ import { localDeployment } from '../../scripts/localDeployment.ts';
 import { recordOf } from '../../scripts/localSqs.ts';
 
 describe('localDeployment', () => {
-  it("takes the queues, mappings, rules and retries from derive and serverless.yml, a FIFO queue's too", () => {
+  it("takes the queues, mappings, rules and retries from derive and serverless.yml, a FIFO queue's too, and the attributes its route asks for", () => {
     const deployment = localDeployment(fileURLToPath(new URL('../routes/deploy-fifo.json', import.meta.url)));
     const fifo = deployment.queues.find(({ name }) => name === 'orders.fifo');
     assert.deepEqual(fifo, {
@@ -15,6 +15,7 @@ describe('localDeployment', () => {
       visibilityTimeoutSeconds: 180,
       redrive: { deadLetterQueue: 'orders-dlq.fifo', maxReceiveCount: 5 },
       mapping: { batchSize: 10, batchingWindowSeconds: 0 },
+      routeAttributes: { kind: 'order' },
     });
     assert.equal(deployment.queues.find(({ name }) => name === 'orders-dlq.fifo')?.mapping, undefined);
     assert.deepEqual(
