@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, before, describe, it } from 'node:test';
@@ -139,5 +140,50 @@ describe('CORS', () => {
     assert.equal(getOrigin?.('http://a.example.com', options), undefined);
     assert.deepEqual(origins, ['https://*']);
     assert.equal(options.exposeHeaders, 'location, preference-applied, retry-after');
+  });
+});
+
+describe('the configuration table (docs/configuration.md)', () => {
+  /** Read by the libraries lib/config.ts calls: @temporalio/envconfig, and Powertools' logger and metrics. */
+  const READ_BY_LIBRARIES = [
+    'TEMPORAL_ADDRESS',
+    'TEMPORAL_NAMESPACE',
+    'TEMPORAL_API_KEY',
+    'TEMPORAL_TLS',
+    'TEMPORAL_TLS_CLIENT_CERT_PATH',
+    'TEMPORAL_TLS_CLIENT_KEY_PATH',
+    'TEMPORAL_TLS_SERVER_CA_CERT_PATH',
+    'TEMPORAL_TLS_SERVER_NAME',
+    'POWERTOOLS_LOG_LEVEL',
+    'POWERTOOLS_DEV',
+  ];
+
+  it('names every variable lib/config.ts reads, and no variable nothing reads', async () => {
+    const source = await readFile(new URL('../../lib/config.ts', import.meta.url), 'utf8');
+    const read = new Set(
+      [...source.matchAll(/'([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)'|process\.env\.([A-Z][A-Z0-9_]+)/g)].map(
+        ([, quoted, property]) => String(quoted ?? property),
+      ),
+    );
+    const docs = await readFile(new URL('../../docs/configuration.md', import.meta.url), 'utf8');
+    const start = docs.indexOf('| variable');
+    const table = docs.slice(start, docs.indexOf('\n\n', start));
+    // The first cell of each row: the variables it names (the others hold defaults and meanings).
+    const documented = new Set(
+      table
+        .split('\n')
+        .flatMap((row) => [...(row.split('|')[1] ?? '').matchAll(/`([A-Z][A-Z0-9_]+)`/g)])
+        .map((match) => String(match[1])),
+    );
+    assert.deepEqual(
+      [...read].filter((name) => !documented.has(name)),
+      [],
+      'read but not documented',
+    );
+    assert.deepEqual(
+      [...documented].filter((name) => !read.has(name) && !READ_BY_LIBRARIES.includes(name)),
+      [],
+      'documented but read by nothing',
+    );
   });
 });
