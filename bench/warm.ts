@@ -67,61 +67,69 @@ const rawStart = (client: Client): (() => Promise<void>) => {
   };
 };
 
-/** Per-call latencies of the handler and of the raw client, alternating which goes first. */
-const warm = async (count: number) => {
-  const handler = await loadHandler();
-  const raw = await rawClient();
-  // Connect both and let the JIT see each path once before measuring.
+type Sample = { ms: number; cpuMs: number };
+
+/**
+ * Two kinds of call measured against each other: 20 warm-up rounds (connections, the JIT), then
+ * `count` of each, alternating which goes first, so both see the same noise.
+ */
+const alternate = async (
+  count: number,
+  first: () => () => Promise<void>,
+  second: () => () => Promise<void>,
+): Promise<[Sample[], Sample[]]> => {
   for (let i = 0; i < 20; i += 1) {
-    await httpStart(handler)();
-    await rawStart(raw.client)();
+    await first()();
+    await second()();
   }
-  const handlerSamples: { ms: number; cpuMs: number }[] = [];
-  const rawSamples: { ms: number; cpuMs: number }[] = [];
+  const samples: [Sample[], Sample[]] = [[], []];
   for (let i = 0; i < count; i += 1) {
     const pair = [
-      async () => handlerSamples.push(await measured(httpStart(handler))),
-      async () => rawSamples.push(await measured(rawStart(raw.client))),
+      async () => samples[0].push(await measured(first())),
+      async () => samples[1].push(await measured(second())),
     ];
     for (const step of i % 2 === 0 ? pair : pair.reverse()) await step();
   }
+  return samples;
+};
+
+const times = (samples: Sample[]) => samples.map((sample) => sample.ms);
+const cpuTimes = (samples: Sample[]) => samples.map((sample) => sample.cpuMs);
+
+/** Per-call latencies of the handler and of the raw client. */
+const warm = async (count: number) => {
+  const handler = await loadHandler();
+  const raw = await rawClient();
+  const [handlerSamples, rawSamples] = await alternate(
+    count,
+    () => httpStart(handler),
+    () => rawStart(raw.client),
+  );
   await raw.close();
   return {
-    handlerMs: handlerSamples.map((sample) => sample.ms),
-    rawMs: rawSamples.map((sample) => sample.ms),
-    handlerCpuMs: handlerSamples.map((sample) => sample.cpuMs),
-    rawCpuMs: rawSamples.map((sample) => sample.cpuMs),
+    handlerMs: times(handlerSamples),
+    rawMs: times(rawSamples),
+    handlerCpuMs: cpuTimes(handlerSamples),
+    rawCpuMs: cpuTimes(rawSamples),
   };
 };
 
 /**
  * What the metrics cost a warm start: the http function as built, against the same function built
- * without them (bench/noMetrics.ts, the bundle BENCH_REFERENCE names), in one process, alternating.
- * Each has its own connection to the server; the handler's output goes where the process's stdout
- * goes, as in Lambda.
+ * without them (bench/noMetrics.ts, the bundle BENCH_REFERENCE names), in one process. Each has its
+ * own connection to the server; the handler's output goes where the process's stdout goes, as in
+ * Lambda.
  */
 const metricsCost = async (count: number) => {
   const reference = process.env.BENCH_REFERENCE;
   if (reference === undefined) throw new Error('BENCH_REFERENCE names the bundle without metrics');
   const [withMetrics, without] = [await loadHandler(), await loadHandler(reference)];
-  for (let i = 0; i < 20; i += 1) {
-    await httpStart(withMetrics)();
-    await httpStart(without)();
-  }
-  const samples = { on: [] as { ms: number; cpuMs: number }[], off: [] as { ms: number; cpuMs: number }[] };
-  for (let i = 0; i < count; i += 1) {
-    const pair = [
-      async () => samples.on.push(await measured(httpStart(withMetrics))),
-      async () => samples.off.push(await measured(httpStart(without))),
-    ];
-    for (const step of i % 2 === 0 ? pair : pair.reverse()) await step();
-  }
-  return {
-    onMs: samples.on.map((sample) => sample.ms),
-    offMs: samples.off.map((sample) => sample.ms),
-    onCpuMs: samples.on.map((sample) => sample.cpuMs),
-    offCpuMs: samples.off.map((sample) => sample.cpuMs),
-  };
+  const [on, off] = await alternate(
+    count,
+    () => httpStart(withMetrics),
+    () => httpStart(without),
+  );
+  return { onMs: times(on), offMs: times(off), onCpuMs: cpuTimes(on), offCpuMs: cpuTimes(off) };
 };
 
 /**

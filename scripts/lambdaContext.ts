@@ -8,8 +8,9 @@ export interface LambdaContextOptions {
   readonly memoryLimitInMB?: number;
 }
 
-const REGION = process.env.AWS_REGION ?? 'us-east-1';
-const ACCOUNT_ID = '123456789012';
+/** The region and account of everything local: contexts, and the local stack's ARNs and events. */
+export const REGION = process.env.AWS_REGION ?? 'us-east-1';
+export const ACCOUNT_ID = '123456789012';
 
 /**
  * A Lambda context for one local invocation, with a deadline that starts now. Field values follow

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
-import { lambdaContext } from './lambdaContext.ts';
+import { ACCOUNT_ID, lambdaContext, REGION } from './lambdaContext.ts';
 import type { LocalDeployment } from './localDeployment.ts';
 
 /**
@@ -21,9 +21,7 @@ import type { LocalDeployment } from './localDeployment.ts';
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
 
-const REGION = 'us-east-1';
-const ACCOUNT = '123456789012';
-const FUNCTION_ARN = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:local-eventbridge`;
+const FUNCTION_ARN = `arn:aws:lambda:${REGION}:${ACCOUNT_ID}:function:local-eventbridge`;
 
 /** What one rule's delivery of an event came to. */
 export interface Delivery {
@@ -69,7 +67,7 @@ const envelope = (source: string, detailType: string, detail: unknown, resources
   id: randomUUID(),
   'detail-type': detailType,
   source,
-  account: ACCOUNT,
+  account: ACCOUNT_ID,
   time: now(),
   region: REGION,
   resources,
@@ -159,7 +157,7 @@ export const startLocalBus = async (options: {
   const fire = async (name: string): Promise<Delivery> => {
     const rule = deployment.rules.find((each) => each.schedule !== undefined && each.name === name);
     if (rule !== undefined) {
-      const resources = [`arn:aws:events:${REGION}:${ACCOUNT}:rule/${rule.name}`];
+      const resources = [`arn:aws:events:${REGION}:${ACCOUNT_ID}:rule/${rule.name}`];
       return deliver(rule.name, envelope('aws.events', 'Scheduled Event', {}, resources));
     }
     const schedule = deployment.schedules.find(
@@ -173,7 +171,7 @@ export const startLocalBus = async (options: {
       throw new Error(`no schedule "${name}"; the schedules are: ${known.join(', ') || '(none)'}`);
     }
     // EventBridge Scheduler's default payload for a Lambda target with no input.
-    const arn = `arn:aws:scheduler:${REGION}:${ACCOUNT}:schedule/${schedule.group}/${schedule.name}`;
+    const arn = `arn:aws:scheduler:${REGION}:${ACCOUNT_ID}:schedule/${schedule.group}/${schedule.name}`;
     return deliver(`${schedule.group}/${schedule.name}`, {
       ...envelope('aws.scheduler', 'Scheduled Event', '{}', [arn]),
     });

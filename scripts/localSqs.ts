@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { startElasticMq } from './elasticMq.ts';
-import { lambdaContext } from './lambdaContext.ts';
+import { ACCOUNT_ID, lambdaContext, REGION } from './lambdaContext.ts';
 import type { LocalDeployment, LocalQueue } from './localDeployment.ts';
 
 /**
@@ -54,8 +54,6 @@ export interface LocalSqs {
   stop(): Promise<void>;
 }
 
-const REGION = 'us-east-1';
-const ACCOUNT = '123456789012';
 /** How long one receive waits for a message: also how long stopping a poller may take. */
 const WAIT_SECONDS = 1;
 
@@ -101,7 +99,7 @@ export const recordOf = (message: Message, queue: string): SQSRecord => {
     messageAttributes,
     md5OfBody: message.MD5OfBody ?? '',
     eventSource: 'aws:sqs',
-    eventSourceARN: `arn:aws:sqs:${REGION}:${ACCOUNT}:${queue}`,
+    eventSourceARN: `arn:aws:sqs:${REGION}:${ACCOUNT_ID}:${queue}`,
     awsRegion: REGION,
   };
 };
