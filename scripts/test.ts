@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, existsSync } from 'node:fs';
+import { createWriteStream, existsSync, statSync } from 'node:fs';
 import { glob, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,7 +49,8 @@ export const testArgs = async (argv: readonly string[]): Promise<string[]> => {
     for await (const file of glob(SUITE)) suite.push(file);
     suite.sort();
     for (const want of wanted) {
-      if (existsSync(want) || /[*?{[]/.test(want)) {
+      // A file or a glob as given; a folder, like any other piece of a path, by the suite files under it.
+      if ((existsSync(want) && !statSync(want).isDirectory()) || /[*?{[]/.test(want)) {
         files.push(want);
         continue;
       }

@@ -20,6 +20,14 @@ describe('npm test -- <files or patterns>', () => {
     assert.ok(!args.includes('test/unit/routes.test.ts'));
   });
 
+  it('runs the suite files under a folder given, not the folder itself', async () => {
+    const args = await testArgs(['--test-reporter=tap', 'test/unit']);
+
+    assert.ok(args.includes('test/unit/cache.test.ts'));
+    assert.ok(!args.includes('test/unit'));
+    assert.ok(!args.some((arg) => arg.startsWith('test/integration/')));
+  });
+
   it('passes options and their values to node --test, and runs the whole suite without a file', async () => {
     const args = await testArgs(['--test-name-pattern', 'sqs', '--test-concurrency=1']);
 
