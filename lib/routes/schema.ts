@@ -87,9 +87,19 @@ export const startOptionsShape = {
   staticDetails: optional(z.string(), 'Longer details shown in the Temporal UI (Markdown).'),
 };
 
+/**
+ * A JSON Schema (draft 2020-12) for a workflow's input: an object, or true / false. Its own validity is
+ * checked when it is compiled (infra/build.ts for the bundled file, the cold start for a ROUTES_FILE).
+ */
+const inputSchema = (description: string) =>
+  optional(z.union([z.boolean(), z.record(z.string(), z.json())]), description);
+
 const WorkflowSchema = z
   .strictObject({
     ...startOptionsShape,
+    inputSchema: inputSchema(
+      "JSON Schema (2020-12) the workflow's input must satisfy, on every route that starts it and through the canonical envelope. Input that does not never reaches Temporal: HTTP answers 422, SQS and EventBridge fail the event permanently.",
+    ),
     namespace: optional(
       z.string().check(z.minLength(1)),
       'Namespace of this type, when not the default (TEMPORAL_NAMESPACE). It gets a connection of its own.',
@@ -253,6 +263,9 @@ const RouteSchema = z
     workflowId: optional(
       z.string().check(z.minLength(1)),
       'Workflow ID template. Build it from a business key so duplicates collapse. Default: "<workflowType>-" and the event\'s identity (http: Idempotency-Key header, else the request ID; sqs: message ID; eventbridge: event ID; schedule: rule name and time; scheduler: group, name and scheduled time).',
+    ),
+    inputSchema: inputSchema(
+      "JSON Schema (2020-12) the rendered input must satisfy on this route, in place of its workflow type's.",
     ),
     input: optional(
       z.json(),
