@@ -6,6 +6,7 @@ import { type BuildOptions, build, type Metafile } from 'esbuild';
 import { compileRoutes } from '../lib/routes/validate.ts';
 import { buildStepProblems } from './buildChecks.ts';
 import { compileModulesEagerly } from './eagerModules.ts';
+import { bundledInputValidators, inputValidatorsModule } from './inputValidators.ts';
 import {
   BUNDLED_ROUTES_INPUT,
   bundledRoutes,
@@ -46,9 +47,13 @@ export const NEVER_AT_COLD_START = [
   '@temporalio/workflow',
   '@swc/core',
   '@aws-sdk/',
-  // The validator: the bundled routes file is validated by the build, and the credentials secret's
-  // format loads with the first secret read.
+  // The validators: the bundled routes file is validated by the build, its input schemas compiled into
+  // plain code (only ajv's runtime helpers load), and the credentials secret's format loads with the
+  // first secret read.
   'zod/',
+  'ajv/dist/core',
+  'ajv/dist/compile/',
+  'ajv/dist/vocabularies/',
 ] as const;
 
 /** grpc-js and protobufjs are CommonJS and call require() for Node built-ins; ESM output needs one. */
@@ -144,7 +149,15 @@ export const bundle = async (
       proto = summary;
     }),
   );
-  const plugins = [...(options.plugins ?? []), ...(routes === undefined ? [] : [bundledRoutes(routes)])];
+  const plugins = [
+    ...(options.plugins ?? []),
+    ...(routes === undefined
+      ? []
+      : [
+          bundledRoutes(routes),
+          bundledInputValidators(inputValidatorsModule({ routes: [], ...JSON.parse(routes) })),
+        ]),
+  ];
   const { metafile } = await build({ ...options, plugins, metafile: true });
   // The plugin relies on how load.ts names the file: a bundle that imported routes.json some other way
   // would carry the project's routes.json instead, so the build proves the replacement took effect.

@@ -16,6 +16,11 @@ export abstract class TriggerError extends Error {
   get expose(): boolean {
     return this.statusCode < 500;
   }
+
+  /** RFC 9457 extension members of the problem response, beyond type, title, status and detail. */
+  get extensions(): Readonly<Record<string, unknown>> | undefined {
+    return undefined;
+  }
 }
 
 abstract class PermanentError extends TriggerError {
@@ -130,6 +135,36 @@ export class TemplateError extends PermanentError {
     super(`Route "${route}": the path "${path}" ${problem}`);
     this.route = route;
     this.path = path;
+  }
+}
+
+/** Where a violation is: in the workflow's input, or in the part of the event a template copies into it. */
+export interface InputViolation {
+  /** `input`, or the template root it was copied from (`body`, `detail`). */
+  readonly in: string;
+  /** JSON Pointer (RFC 6901) into it. */
+  readonly pointer: string;
+  /** What the schema requires there; never the value. */
+  readonly detail: string;
+}
+
+/**
+ * The workflow's input does not satisfy its JSON Schema (`inputSchema`). Lists every violation, each a
+ * pointer and what the schema requires there, never the value: the message is logged.
+ */
+export class InputSchemaError extends PermanentError {
+  override readonly name = 'InputSchemaError';
+  readonly statusCode = 422;
+  readonly title = 'Invalid input';
+  readonly violations: readonly InputViolation[];
+  constructor(route: string, violations: readonly InputViolation[]) {
+    const listed = violations.map((v) => `${v.in} ${v.pointer || '/'}: ${v.detail}`).join('; ');
+    super(`Route "${route}": the input does not satisfy its schema: ${listed}`);
+    this.violations = violations;
+  }
+
+  override get extensions() {
+    return { errors: this.violations };
   }
 }
 

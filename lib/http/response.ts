@@ -62,6 +62,7 @@ export const problemResponse = (error: unknown, instance?: string): HttpResponse
     status,
     ...(known && error.expose && { detail: error.message }),
     ...(instance && { instance }),
+    ...(known && error.expose && error.extensions),
   };
   return { statusCode: status, headers, body: JSON.stringify(problem) };
 };

@@ -1,4 +1,5 @@
-import { ValidationError, WorkflowNotAllowedError } from '#lib/errors.ts';
+import { InputSchemaError, ValidationError, WorkflowNotAllowedError } from '#lib/errors.ts';
+import { checkInput } from '#lib/routes/inputSchema.ts';
 import type { AllowedWorkflow, Routes } from '#lib/routes/model.ts';
 import type { JsonValue, Route } from '#lib/routes/schema.ts';
 import { render, renderString, type TemplateContext } from '#lib/routes/template.ts';
@@ -68,11 +69,14 @@ export const fromRoute = (
   const args = (templates: readonly JsonValue[] | undefined) =>
     (templates ?? []).map((template) => render(template, context, name));
   const retrySeconds = route.missingWorkflowRetrySeconds ?? MISSING_WORKFLOW_RETRY_SECONDS;
+  const input = route.input === undefined ? undefined : render(route.input, context, name);
+  // Input that does not satisfy its schema never reaches Temporal.
+  checkInput(routes.inputValidators.get(name), input, name, route.input);
   return {
     action,
     workflowType,
     workflowId,
-    input: route.input === undefined ? undefined : render(route.input, context, name),
+    input,
     route: name,
     taskQueue: workflow.taskQueue,
     idReusePolicy: workflow.idReusePolicy,
@@ -118,6 +122,10 @@ export const fromEnvelope = (
     throw new ValidationError('workflowId is required when the event carries no id to derive it from');
   }
   const workflow = allowed(routes, workflowType);
+  if (input === undefined && workflow.inputValidator !== undefined) {
+    throw new InputSchemaError(CANONICAL, [{ in: 'input', pointer: '', detail: 'is required' }]);
+  }
+  checkInput(workflow.inputValidator, input, CANONICAL, undefined);
   return {
     action: 'start',
     workflowType,

@@ -1,5 +1,11 @@
 import { RoutesFileError } from '#lib/errors.ts';
 import {
+  type CompiledInputSchemas,
+  inputSchemasOf,
+  routeSchemaKey,
+  workflowSchemaKey,
+} from './inputSchema.ts';
+import {
   type AllowedWorkflow,
   DEFAULT_ID_CONFLICT_POLICY,
   DEFAULT_ID_REUSE_POLICY,
@@ -134,6 +140,9 @@ const problemsOf = (file: RoutesFile, taskQueue: string | undefined): string[] =
       problems.push(`route "${route.name}": "toleranceSeconds" applies to the stripe scheme only`);
     }
     problems.push(...actionProblems(route));
+    if (route.inputSchema !== undefined && route.input === undefined) {
+      problems.push(`route "${route.name}": "inputSchema" checks the input, and the route has no "input"`);
+    }
     // Temporal refuses a signal-with-start under FAIL (INVALID_ARGUMENT): say so before any event does.
     if (
       route.action === 'signalWithStart' &&
@@ -164,10 +173,21 @@ const problemsOf = (file: RoutesFile, taskQueue: string | undefined): string[] =
 /**
  * Prepares a routes file whose shape is already valid (see validate.ts) for matching, after the checks
  * that span routes: names, the allow-list, template roots, path parameters. Throws a RoutesFileError
- * listing every problem.
+ * listing every problem. `inputs` holds its input schemas, compiled (see inputSchema.ts).
  */
-export const compile = (file: RoutesFile, origin: string, taskQueue: string | undefined): Routes => {
-  const problems = problemsOf(file, taskQueue);
+export const compile = (
+  file: RoutesFile,
+  origin: string,
+  taskQueue: string | undefined,
+  inputs: CompiledInputSchemas = { validators: {}, problems: [] },
+): Routes => {
+  const problems = [...problemsOf(file, taskQueue), ...inputs.problems];
+  const { validators } = inputs;
+  if (inputs.problems.length === 0) {
+    for (const key of inputSchemasOf(file).keys()) {
+      if (!Object.hasOwn(validators, key)) problems.push(`the input schema ${key} was not compiled`);
+    }
+  }
   if (problems.length > 0) {
     throw new RoutesFileError(`Invalid routes file ${origin}:\n${problems.map((p) => `✖ ${p}`).join('\n')}`);
   }
@@ -177,6 +197,7 @@ export const compile = (file: RoutesFile, origin: string, taskQueue: string | un
       type,
       {
         taskQueue: entry.taskQueue ?? (taskQueue as string),
+        ...(validators[workflowSchemaKey(type)] && { inputValidator: validators[workflowSchemaKey(type)] }),
         idReusePolicy: entry.idReusePolicy ?? DEFAULT_ID_REUSE_POLICY,
         idConflictPolicy: entry.idConflictPolicy ?? DEFAULT_ID_CONFLICT_POLICY,
         options: Object.fromEntries(
@@ -210,5 +231,11 @@ export const compile = (file: RoutesFile, origin: string, taskQueue: string | un
     schedule: byKind('schedule'),
     scheduler: byKind('scheduler'),
     searchAttributes: new Map(Object.entries(file.searchAttributes ?? {})),
+    inputValidators: new Map(
+      file.routes.map((route) => [
+        route.name,
+        validators[routeSchemaKey(route.name)] ?? validators[workflowSchemaKey(route.workflowType)],
+      ]),
+    ),
   };
 };

@@ -1,3 +1,4 @@
+import type { InputValidator } from './inputSchema.ts';
 import type {
   HttpMethod,
   IdConflictPolicy,
@@ -16,6 +17,8 @@ import type { TriggerKind } from './triggers.ts';
 /** A workflow type from the allow-list, with every default filled in. */
 export interface AllowedWorkflow {
   readonly taskQueue: string;
+  /** Its input schema, compiled: the canonical envelope's input must satisfy it. */
+  readonly inputValidator?: InputValidator;
   readonly idReusePolicy: IdReusePolicy;
   readonly idConflictPolicy: IdConflictPolicy;
   /** Its static start options; a route's, rendered, go on top. */
@@ -42,6 +45,8 @@ export interface Routes {
   readonly scheduler: readonly Route[];
   /** The declared type of every custom search attribute the file sets. */
   readonly searchAttributes: ReadonlyMap<string, SearchAttributeTypeName>;
+  /** Each route's input schema, compiled: its own, else its workflow type's. */
+  readonly inputValidators: ReadonlyMap<string, InputValidator | undefined>;
 }
 
 /**
