@@ -18,6 +18,7 @@ import {
 import type { Context } from 'aws-lambda';
 import { deadlineFrom } from '#lib/deadline.ts';
 import {
+  IdempotencyKeyReusedError,
   UpdateRejectedError,
   WorkflowClosedError,
   WorkflowConflictError,
@@ -26,7 +27,7 @@ import {
 } from '#lib/errors.ts';
 import { logger } from '#lib/logger.ts';
 import { countAction } from '#lib/metrics.ts';
-import { CALLER_SCOPE_MEMO, STARTED_BY_MEMO } from '#lib/normalize/callerScope.ts';
+import { CALLER_SCOPE_MEMO, IDEMPOTENCY_MEMO, STARTED_BY_MEMO } from '#lib/normalize/callerScope.ts';
 import type { WorkflowRequest } from '#lib/normalize/types.ts';
 import type { Action } from '#lib/routes/schema.ts';
 import { callTemporal } from '#lib/temporal/call.ts';
@@ -94,6 +95,9 @@ const startOptionsOf = (request: WorkflowRequest, requestId: string): WorkflowSt
     ...options.memo,
     [STARTED_BY_MEMO]: { route: request.route, action: request.action },
     ...(scope !== undefined && { [CALLER_SCOPE_MEMO]: scope }),
+    ...(request.idempotency !== undefined && {
+      [IDEMPOTENCY_MEMO]: { key: request.idempotencyKey, fingerprint: request.idempotency.fingerprint },
+    }),
   };
   const typedSearchAttributes = options.searchAttributes?.map(
     ({ name, type, value }) => ({ key: defineSearchAttributeKey(name, type), value }) as SearchAttributePair,
@@ -216,12 +220,10 @@ const idsOf = (request: WorkflowRequest, namespace: string): Ids => {
   };
 };
 
-type Perform = (
-  client: Client,
-  namespace: string,
-  wire: WireCall,
-  ids: Ids,
-) => Promise<Omit<WorkflowResult, 'action'>>;
+/** What an action did, and the memo of the run it found, where it had to read it. */
+type Performed = Omit<WorkflowResult, 'action'> & { readonly memo?: Readonly<Record<string, unknown>> };
+
+type Perform = (client: Client, namespace: string, wire: WireCall, ids: Ids) => Promise<Performed>;
 
 /**
  * The closed-workflow case of a start. Under REJECT_DUPLICATE the server refuses a start whose ID
@@ -242,7 +244,15 @@ const existingRun = async (client: Client, request: WorkflowRequest, namespace: 
       `Workflow ${workflowId} is closed (${existing.status.name}), and the ID reuse policy of ${workflowType} allows no new run: the ${action === 'signalWithStart' ? 'signal' : 'update'} was not delivered`,
     );
   }
-  return { workflowId, workflowType, taskQueue, namespace, runId: existing.runId, started: false };
+  return {
+    workflowId,
+    workflowType,
+    taskQueue,
+    namespace,
+    runId: existing.runId,
+    started: false,
+    memo: existing.memo ?? {},
+  };
 };
 
 const PERFORM: Readonly<Record<Action, (request: WorkflowRequest) => Perform>> = {
@@ -332,11 +342,7 @@ const PERFORM: Readonly<Record<Action, (request: WorkflowRequest) => Perform>> =
 };
 
 /** What went wrong, as our error: a duplicate start is an outcome, a missing workflow a 404 or a wait. */
-const recovered = async (
-  error: unknown,
-  request: WorkflowRequest,
-  deadline: number,
-): Promise<Omit<WorkflowResult, 'action'>> => {
+const recovered = async (error: unknown, request: WorkflowRequest, deadline: number): Promise<Performed> => {
   if (error instanceof WorkflowExecutionAlreadyStartedError || grpcCodeOf(error) === status.ALREADY_EXISTS) {
     try {
       return await callTemporal(request.target, deadline, ({ client, namespace }) =>
@@ -355,6 +361,40 @@ const recovered = async (
     throw new WorkflowNotFoundError(message);
   }
   throw fromTemporalError(error, request);
+};
+
+/**
+ * A start that found its workflow already there, asked with an Idempotency-Key: the run must have been
+ * started by the same request under the same key, or the key was reused for another request (IETF
+ * httpapi Idempotency-Key draft: 422). Only duplicates pay for the check: the memo the closed-workflow
+ * case read already, else one describe. A run started without the key, or under another, is a plain
+ * duplicate of the workflow ID.
+ */
+const checkIdempotencyKey = async (
+  request: WorkflowRequest,
+  performed: Performed,
+  deadline: number,
+): Promise<void> => {
+  if (request.idempotency === undefined || request.action !== 'start' || performed.started) return;
+  let memo = performed.memo;
+  if (memo === undefined) {
+    try {
+      const { workflowId, runId } = performed;
+      memo = await callTemporal(request.target, deadline, async ({ client }) => {
+        return (await client.workflow.getHandle(workflowId, runId).describe()).memo;
+      });
+    } catch (error) {
+      throw fromTemporalError(error, request);
+    }
+  }
+  const stored = memo?.[IDEMPOTENCY_MEMO] as { key?: unknown; fingerprint?: unknown } | undefined;
+  if (
+    stored !== undefined &&
+    stored.key === request.idempotencyKey &&
+    stored.fingerprint !== request.idempotency.fingerprint
+  ) {
+    throw new IdempotencyKeyReusedError(request.idempotency.key, performed.workflowId);
+  }
 };
 
 const MESSAGES: Readonly<Record<Action, readonly [started: string, existing: string]>> = {
@@ -382,10 +422,10 @@ export const performAction = async (
   const perform = PERFORM[request.action](request);
   const begun = performance.now();
   let ids: Ids | undefined;
-  let result: Omit<WorkflowResult, 'action'>;
+  let performed: Performed;
   try {
     // The event's trace, else the invocation's: the workflow's spans continue it (trace.ts).
-    result = await withTrace(request.trace ?? fromLambdaTrace(), () =>
+    performed = await withTrace(request.trace ?? fromLambdaTrace(), () =>
       callTemporal(request.target, deadline, ({ client, namespace }) => {
         ids ??= idsOf(request, namespace);
         const fixed = ids;
@@ -395,10 +435,12 @@ export const performAction = async (
       }),
     );
   } catch (error) {
-    result = await recovered(error, request, deadline);
+    performed = await recovered(error, request, deadline);
   }
+  await checkIdempotencyKey(request, performed, deadline);
+  const { memo: _, ...acted } = performed;
   const latencyMs = Math.round((performance.now() - begun) * 100) / 100;
-  result = await awaitUpdate(request, result, updateDeadline);
+  const result = await awaitUpdate(request, acted, updateDeadline);
   const { workflowId, runId, workflowType, started, update } = result;
   const [first, again] = MESSAGES[request.action];
   logger.info(started ? first : again, {

@@ -168,6 +168,27 @@ export class InputSchemaError extends PermanentError {
   }
 }
 
+/**
+ * An Idempotency-Key sent again with a different request (method, path or body) than the one that
+ * started the workflow it names: refused rather than answered as that request's duplicate.
+ */
+export class IdempotencyKeyReusedError extends PermanentError {
+  override readonly name = 'IdempotencyKeyReusedError';
+  readonly statusCode = 422;
+  readonly title = 'Idempotency-Key reused';
+  readonly idempotencyKey: string;
+  constructor(key: string, workflowId: string) {
+    super(
+      `The Idempotency-Key "${key}" was already used for a different request, which started workflow ${workflowId}`,
+    );
+    this.idempotencyKey = key;
+  }
+
+  override get extensions() {
+    return { idempotencyKey: this.idempotencyKey };
+  }
+}
+
 /** A search attribute's value cannot be its declared type. Names the route, attribute and type, never the value. */
 export class SearchAttributeError extends PermanentError {
   override readonly name = 'SearchAttributeError';

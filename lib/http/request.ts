@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
 import {
   MalformedJsonError,
@@ -263,6 +264,16 @@ const identityOf = ({ headers, requestId, caller }: HttpRequest) => {
   };
 };
 
+/**
+ * What a reused Idempotency-Key is compared by (the IETF httpapi Idempotency-Key draft's request
+ * fingerprint): a digest of the method, the path and the body's bytes as they came.
+ */
+const fingerprintOf = ({ method, path, rawBody }: HttpRequest): string =>
+  createHash('sha256')
+    .update(`${method}\0${path}\0`)
+    .update(rawBody ?? Buffer.alloc(0))
+    .digest('base64url');
+
 /** The request for a route or the canonical envelope: parses the body and renders templates. */
 export const workflowRequestOf = (
   routes: Routes,
@@ -282,8 +293,12 @@ export const workflowRequestOf = (
           identity,
         )
       : fromEnvelope(routes, { workflowType: target.workflowType, input: body }, identity);
-  // A request that carries an Idempotency-Key delivers its signal or update once however often it is sent.
-  const keyed = headers['idempotency-key'] ? { ...acted, idempotencyKey: identity.value } : acted;
+  // A request that carries an Idempotency-Key delivers its signal or update once however often it is
+  // sent, and a start remembers which request it was, so a reused key is told apart from a retry.
+  const key = headers['idempotency-key'];
+  const keyed = key
+    ? { ...acted, idempotencyKey: identity.value, idempotency: { key, fingerprint: fingerprintOf(request) } }
+    : acted;
   // The caller's W3C trace, continued by the workflow's spans.
   const trace = fromTraceparent(headers.traceparent, headers.tracestate);
   const traced = trace === undefined ? keyed : { ...keyed, trace };

@@ -14,3 +14,9 @@ export const CALLER_SCOPE_MEMO = 'triggers.callerScope';
 
 /** The memo field that says which route and action started a workflow: the status endpoint shows it. */
 export const STARTED_BY_MEMO = 'triggers.startedBy';
+
+/**
+ * The memo field of a workflow started by an HTTP request with an Idempotency-Key: the key (scoped to
+ * the caller) and the request's fingerprint, compared when the key is sent again.
+ */
+export const IDEMPOTENCY_MEMO = 'triggers.idempotency';

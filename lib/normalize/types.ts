@@ -71,6 +71,12 @@ export interface WorkflowRequest {
    * is answered as the duplicate it is (200, `started: false`) and the ID reuse policy decides.
    */
   readonly idempotencyKey?: string;
+  /**
+   * HTTP: the Idempotency-Key as sent, and the fingerprint of the request that carried it. A start keeps
+   * the key (scoped) and the fingerprint in the workflow's memo; a duplicate start under the same key
+   * with another fingerprint is a key reused for a different request, refused (422).
+   */
+  readonly idempotency?: { readonly key: string; readonly fingerprint: string };
   /** The authenticated caller's scope (see callerScope.ts), kept in the workflow's memo. */
   readonly scope?: string;
   /**

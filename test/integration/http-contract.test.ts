@@ -79,6 +79,53 @@ describe('the HTTP contract against a real Temporal server', () => {
       assert.equal(json(retried).started, false);
     });
 
+    describe('an Idempotency-Key sent again', () => {
+      const reused = (response: APIGatewayProxyStructuredResultV2, key: string) => {
+        assert.equal(response.statusCode, 422);
+        assert.equal(response.headers?.['content-type'], 'application/problem+json');
+        const problem = json(response);
+        assert.equal(problem.type, 'urn:temporal-triggers:problem:idempotency-key-reused');
+        assert.equal(problem.idempotencyKey, key);
+        assert.match(problem.detail, new RegExp(`"${key}" was already used for a different request`));
+      };
+
+      it('with a different body, while the workflow runs, answers 422 naming the key', async () => {
+        const key = uid();
+        // No worker polls backorder's task queue: it is still running when the key comes again.
+        const first = await invoke(canonical('backorder', { sku: 'A' }, { 'idempotency-key': key }));
+        assert.equal(first.statusCode, 202);
+        reused(await invoke(canonical('backorder', { sku: 'B' }, { 'idempotency-key': key })), key);
+        const same = await invoke(canonical('backorder', { sku: 'A' }, { 'idempotency-key': key }));
+        assert.equal(same.statusCode, 200);
+        assert.equal(json(same).runId, json(first).runId);
+        assert.deepEqual(await stack.runs(`backorder-${key}`), [json(first).runId]);
+      });
+
+      it('after the workflow closed: the same body is still a 200 duplicate, another body a 422', async () => {
+        const key = uid();
+        const first = await invoke(canonical('processOrder', { n: 1 }, { 'idempotency-key': key }));
+        assert.equal(first.statusCode, 202);
+        await stack.completed(`processOrder-${key}`);
+        const same = await invoke(canonical('processOrder', { n: 1 }, { 'idempotency-key': key }));
+        assert.equal(same.statusCode, 200);
+        assert.equal(json(same).started, false);
+        assert.equal(json(same).runId, json(first).runId);
+        reused(await invoke(canonical('processOrder', { n: 2 }, { 'idempotency-key': key })), key);
+        assert.deepEqual(await stack.runs(`processOrder-${key}`), [json(first).runId]);
+      });
+
+      it('compares only what the key started: a workflow started without it, or under another, is a duplicate', async () => {
+        const orderId = uid();
+        const order = (body: unknown, headers: Record<string, string> = {}) =>
+          httpEvent({ path: '/orders/acme', body, headers });
+        const first = await invoke(order({ orderId }));
+        assert.equal(first.statusCode, 202);
+        const keyed = await invoke(order({ orderId, note: 'other' }, { 'idempotency-key': uid() }));
+        assert.equal(keyed.statusCode, 200);
+        assert.equal(json(keyed).runId, json(first).runId);
+      });
+    });
+
     it('starts one workflow when two invocations race to start the same ID', async () => {
       const key = uid();
       const event = () => canonical('processOrder', {}, { 'idempotency-key': key });

@@ -309,3 +309,36 @@ describe('identity and credentials in HTTP start requests', () => {
     assert.equal(toHttpRequest(rest).caller, undefined);
   });
 });
+
+describe('the Idempotency-Key fingerprint', () => {
+  const keyed = (body: string, options: { path?: string; base64?: boolean; key?: string } = {}) => {
+    const event = httpEvent({
+      path: options.path ?? '/workflows/processOrder',
+      body,
+      headers: options.key === '' ? {} : { 'idempotency-key': options.key ?? 'k-1' },
+    });
+    if (options.base64) {
+      event.body = Buffer.from(body).toString('base64');
+      event.isBase64Encoded = true;
+    }
+    return normalize(event).idempotency;
+  };
+
+  it('is the same for the same method, path and body bytes, however they were encoded', () => {
+    const plain = keyed('{"n":1}');
+    assert.equal(plain?.key, 'k-1');
+    assert.match(String(plain?.fingerprint), /^[\w-]{43}$/);
+    assert.deepEqual(keyed('{"n":1}', { base64: true }), plain);
+  });
+
+  it('differs with the body, even by a byte, and with the path', () => {
+    const plain = keyed('{"n":1}')?.fingerprint;
+    assert.notEqual(keyed('{"n":2}')?.fingerprint, plain);
+    assert.notEqual(keyed('{"n": 1}')?.fingerprint, plain);
+    assert.notEqual(keyed('{"n":1}', { path: '/workflows/nightlyReport' })?.fingerprint, plain);
+  });
+
+  it('is not taken without an Idempotency-Key', () => {
+    assert.equal(keyed('{"n":1}', { key: '' }), undefined);
+  });
+});
