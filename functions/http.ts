@@ -3,6 +3,7 @@ import httpCors from '@middy/http-cors';
 import httpSecurityHeaders from '@middy/http-security-headers';
 import type { APIGatewayProxyResultV2 } from 'aws-lambda';
 import { config } from '#lib/config.ts';
+import { albResponse } from '#lib/http/alb.ts';
 import { httpCorsOptions } from '#lib/http/cors.ts';
 import { httpProblemDetails } from '#lib/http/problemDetails.ts';
 import { redactHttpEvent } from '#lib/http/redact.ts';
@@ -17,6 +18,8 @@ const table = await routes();
 const { corsAllowOrigins } = config();
 
 const base = middy<HttpEvent, APIGatewayProxyResultV2>()
+  // First, so that it runs last: an ALB gets its own response shape, headers and problems included.
+  .use(albResponse())
   .use(logContext(redactHttpEvent(table)))
   // onError runs in reverse order: the problem response exists before the headers are added to it.
   .use(httpSecurityHeaders());

@@ -16,7 +16,9 @@ export const httpProblemDetails = (): MiddlewareObj<HttpEvent, APIGatewayProxyRe
     request,
   ) => {
     if (request.response !== undefined) return;
-    const requestId = request.event.requestContext?.requestId ?? request.context.awsRequestId;
+    const requestId =
+      (request.event.requestContext as { requestId?: string } | undefined)?.requestId ??
+      request.context.awsRequestId;
     const { error } = request;
     logFailure(error, requestId, isTriggerError(error) && error.expose ? 'warn' : 'error');
     request.response = problemResponse(error, requestId);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { ALBEvent, APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
 import {
   MalformedJsonError,
   MethodNotAllowedError,
@@ -13,6 +13,7 @@ import type { WorkflowRequest } from '#lib/normalize/types.ts';
 import type { Routes } from '#lib/routes/model.ts';
 import type { Route } from '#lib/routes/schema.ts';
 import { fromTraceparent } from '#lib/trace/context.ts';
+import { decodeQueryComponent, isAlbEvent } from './alb.ts';
 import { signatureHeaderOf } from './signatureHeader.ts';
 
 /** An API Gateway request, the same whichever payload format carried it. */
@@ -35,7 +36,8 @@ export interface HttpRequest {
   readonly caller: string | undefined;
 }
 
-export type HttpEvent = APIGatewayProxyEventV2 | APIGatewayProxyEvent;
+/** API Gateway's HTTP API (payload 2.0, as Lambda Function URLs send it too) and REST API, and an ALB's. */
+export type HttpEvent = APIGatewayProxyEventV2 | APIGatewayProxyEvent | ALBEvent;
 
 const isV2 = (event: HttpEvent): event is APIGatewayProxyEventV2 =>
   (event as APIGatewayProxyEventV2).version === '2.0';
@@ -55,10 +57,15 @@ const headerMap = (record: Values): Record<string, string> => {
   return result;
 };
 
-const queryMap = (record: Values): Record<string, string> => {
+const queryMap = (
+  record: Values,
+  decode: (text: string) => string = (text) => text,
+): Record<string, string> => {
   const result: Record<string, string> = {};
   for (const [name, raw] of Object.entries(record ?? {})) {
-    if (raw !== undefined) result[name] = typeof raw === 'string' ? raw : raw.join(',');
+    if (raw !== undefined) {
+      result[decode(name)] = typeof raw === 'string' ? decode(raw) : raw.map(decode).join(',');
+    }
   }
   return result;
 };
@@ -102,7 +109,7 @@ const iamCaller = (arn: unknown): string | undefined =>
   typeof arn === 'string' && arn !== '' ? `iam:${arn}` : undefined;
 
 /** Who API Gateway's authorizer says sent the request (payload 2.0 and 1.0 keep it in different places). */
-const callerOf = (event: HttpEvent): string | undefined => {
+const callerOf = (event: APIGatewayProxyEventV2 | APIGatewayProxyEvent): string | undefined => {
   if (isV2(event)) {
     const authorizer = (
       event.requestContext as { authorizer?: { iam?: { userArn?: unknown }; jwt?: { claims?: Claims } } }
@@ -113,7 +120,10 @@ const callerOf = (event: HttpEvent): string | undefined => {
   return iamCaller(identity?.userArn) ?? jwtCaller((authorizer as { claims?: Claims } | null)?.claims);
 };
 
-/** Normalizes HTTP API (payload 2.0) and REST API (payload 1.0) events into one shape. */
+/**
+ * Normalizes HTTP API (payload 2.0, and Lambda Function URLs), REST API (payload 1.0) and ALB events
+ * into one shape. An ALB's event is 1.0's without the request context, and its query undecoded.
+ */
 export const toHttpRequest = (event: HttpEvent): HttpRequest => {
   if (isV2(event)) {
     const { stage, http, requestId } = event.requestContext;
@@ -132,6 +142,8 @@ export const toHttpRequest = (event: HttpEvent): HttpRequest => {
     };
     return withCookies(request, event.cookies);
   }
+  const alb = isAlbEvent(event);
+  const rest = alb ? undefined : (event as APIGatewayProxyEvent);
   // multiValueHeaders holds every header, repeats included; headers keeps only the last of each.
   const multi = event.multiValueHeaders && Object.keys(event.multiValueHeaders).length > 0;
   const multiQuery = event.multiValueQueryStringParameters;
@@ -141,10 +153,12 @@ export const toHttpRequest = (event: HttpEvent): HttpRequest => {
     headers: headerMap(multi ? event.multiValueHeaders : event.headers),
     query: queryMap(
       multiQuery && Object.keys(multiQuery).length > 0 ? multiQuery : event.queryStringParameters,
+      alb ? decodeQueryComponent : undefined,
     ),
     rawBody: rawBodyOf(event.body, event.isBase64Encoded),
-    requestId: event.requestContext?.requestId || undefined,
-    caller: callerOf(event),
+    // An ALB vouches for no caller and gives no request ID.
+    requestId: rest?.requestContext?.requestId || undefined,
+    caller: rest && callerOf(rest),
   };
   return withCookies(request, undefined);
 };

@@ -48,6 +48,8 @@ const ROLES = { http: 'HttpFunctionRole', sqs: 'SqsFunctionRole', eventbridge: '
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:temporal-prod-AbCdEf';
 const KMS_KEY_ARN = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 const TOPIC_ARN = 'arn:aws:sns:eu-west-1:123456789012:ops';
+const LISTENER_ARN =
+  'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/internal-alb/50dc6c495c0c9188/f2f7dc8efc522ab2';
 const SUBNETS = ['subnet-0a1b2c3d', 'subnet-0e1f2a3b'];
 const SECURITY_GROUPS = ['sg-0c1d2e3f'];
 const WEBHOOK_ARNS = [
@@ -97,6 +99,11 @@ const VARIANTS = {
       kmsKeyArn: KMS_KEY_ARN,
       metrics: 'off',
       metricsNamespace: 'Shop',
+      functionUrl: 'iam',
+      albListenerArn: LISTENER_ARN,
+      albPriority: '42',
+      albPathPattern: '/hooks/*',
+      albMultiValueHeaders: 'true',
     },
   },
   // Add a route of each kind to routes.json, package, and find each deployed; with only the one required
@@ -451,6 +458,67 @@ describe('serverless package', () => {
       assert.equal(propertiesOf(deployed.fifoJwt, FUNCTIONS.eventbridge).ReservedConcurrentExecutions, '5');
       // The sqs function is bounded by its mappings' maximum concurrency instead.
       assert.equal(propertiesOf(deployed.fifoJwt, FUNCTIONS.sqs).ReservedConcurrentExecutions, undefined);
+    });
+
+    it('has no Function URL and no load balancer target by default', () => {
+      for (const variant of ['example', 'added'] as const) {
+        for (const type of [
+          'AWS::Lambda::Url',
+          'AWS::ElasticLoadBalancingV2::TargetGroup',
+          'AWS::ElasticLoadBalancingV2::ListenerRule',
+        ]) {
+          assert.deepEqual(resourcesOfType(deployed[variant], type), [], `${variant} ${type}`);
+        }
+        assert.equal(conditionHolds(raw[variant], 'HasFunctionUrl'), false, 'nor its output');
+      }
+    });
+
+    it('has a Function URL with IAM auth when functionUrl=iam, and outputs its address', () => {
+      const [url] = only(resourcesOfType(deployed.fifoJwt, 'AWS::Lambda::Url'), 'function URL');
+      assert.deepEqual(propertiesOf(deployed.fifoJwt, url), {
+        TargetFunctionArn: getAtt(FUNCTIONS.http, 'Arn'),
+        AuthType: 'AWS_IAM',
+      });
+      assert.deepEqual(raw.fifoJwt.Outputs?.HttpFunctionUrl, {
+        Condition: 'HasFunctionUrl',
+        Description: "The http function's URL (IAM auth)",
+        Value: getAtt(url, 'FunctionUrl'),
+      });
+    });
+
+    it("forwards an ALB listener's paths to the function, through a target group the load balancers of the account may invoke", () => {
+      const template = deployed.fifoJwt;
+      const [group] = only(
+        resourcesOfType(template, 'AWS::ElasticLoadBalancingV2::TargetGroup'),
+        'target group',
+      );
+      const properties = propertiesOf(template, group);
+      assert.equal(properties.TargetType, 'lambda');
+      assert.deepEqual(properties.Targets, [{ Id: getAtt(FUNCTIONS.http, 'Arn') }]);
+      assert.deepEqual(properties.TargetGroupAttributes, [
+        { Key: 'lambda.multi_value_headers.enabled', Value: 'true' },
+      ]);
+      const [rule] = only(resourcesOfType(template, 'AWS::ElasticLoadBalancingV2::ListenerRule'), 'rule');
+      assert.deepEqual(propertiesOf(template, rule), {
+        ListenerArn: LISTENER_ARN,
+        Priority: '42',
+        Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: ['/hooks/*'] } }],
+        Actions: [{ Type: 'forward', TargetGroupArn: { Ref: group } }],
+      });
+      const permission = only(
+        propertiesOfType(template, 'AWS::Lambda::Permission').filter(
+          ({ Principal }) => Principal === 'elasticloadbalancing.amazonaws.com',
+        ),
+        'load balancer permission',
+      );
+      assert.deepEqual(permission, {
+        Action: 'lambda:InvokeFunction',
+        FunctionName: getAtt(FUNCTIONS.http, 'Arn'),
+        Principal: 'elasticloadbalancing.amazonaws.com',
+        SourceAccount: { Ref: 'AWS::AccountId' },
+      });
+      // The target group registers the function only once the permission exists.
+      assert.deepEqual(template.Resources[group]?.DependsOn, ['HttpAlbInvokePermission']);
     });
   });
 

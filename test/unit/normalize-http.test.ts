@@ -342,3 +342,34 @@ describe('the Idempotency-Key fingerprint', () => {
     assert.equal(keyed('{"n":1}', { key: '' }), undefined);
   });
 });
+
+describe('Lambda Function URL and ALB events', () => {
+  it('reads a Function URL request as the payload 2.0 request it is, with its IAM caller', () => {
+    const request = toHttpRequest(fixture('http/function-url-post.json'));
+    assert.equal(request.method, 'POST');
+    assert.equal(request.path, '/orders/acme');
+    assert.deepEqual(request.query, { source: 'web' });
+    assert.equal(text(request.rawBody), '{"orderId":"1001","items":["book"]}');
+    assert.equal(request.requestId, 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef');
+    assert.equal(request.caller, 'iam:arn:aws:iam::111122223333:user/example-user');
+    assert.equal(normalize(fixture('http/function-url-post.json')).workflowId, 'order-1001');
+  });
+
+  it('reads an ALB request in multi-value mode: repeats joined, cookies parsed, the query decoded', () => {
+    const request = toHttpRequest(fixture('http/alb-multi-value-post.json'));
+    assert.equal(request.method, 'POST');
+    assert.equal(request.path, '/orders/acme');
+    assert.deepEqual(request.query, { source: 'web', tag: 'a b,c d' });
+    assert.deepEqual(request.cookies, { name1: 'value1', name2: 'value2' });
+    assert.equal(request.headers['idempotency-key'], 'alb-1001');
+    assert.equal(request.requestId, undefined);
+    assert.equal(request.caller, undefined);
+    assert.equal(normalize(fixture('http/alb-multi-value-post.json')).workflowId, 'order-1001');
+  });
+
+  it('decodes an ALB query in single-value mode too, and keeps a malformed escape as it came', () => {
+    const alb = fixture<APIGatewayProxyEvent>('http/alb-post.json');
+    alb.queryStringParameters = { 'q%20x': 'caf%C3%A9', bad: '100%' };
+    assert.deepEqual(toHttpRequest(alb).query, { 'q x': 'café', bad: '100%' });
+  });
+});
