@@ -209,6 +209,33 @@ const httpEvents = (file: RoutesFile, { authorizer }: DeploymentSettings, stack:
     httpApi: signed ? { method, path } : { method, path, authorizer },
   }));
 
+/** An alarm as soon as a message waits in the dead-letter queue `queue`. */
+const deadLetterAlarm = (
+  stack: Stack,
+  owner: string,
+  queue: string,
+  description: string,
+  alarmActions: unknown,
+): void => {
+  stack.add(owner, `${queue}Alarm`, {
+    Type: 'AWS::CloudWatch::Alarm',
+    Properties: {
+      AlarmDescription: description,
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: getAtt(queue, 'QueueName') }],
+      Statistic: 'Maximum',
+      Period: 300,
+      EvaluationPeriods: 1,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmActions: alarmActions,
+      OKActions: alarmActions,
+    },
+  });
+};
+
 /** A queue per name, FIFO when the name ends in .fifo, each with its dead-letter queue and alarm. */
 const sqsEvents = (file: RoutesFile, settings: DeploymentSettings, stack: Stack) => {
   const names = distinct(
@@ -264,23 +291,13 @@ const sqsEvents = (file: RoutesFile, settings: DeploymentSettings, stack: Stack)
         },
       },
     });
-    stack.add(owner, `${deadLetters}Alarm`, {
-      Type: 'AWS::CloudWatch::Alarm',
-      Properties: {
-        AlarmDescription: `Messages of queue ${name} the sqs function failed ${MAX_RECEIVE_COUNT} times are waiting in its dead-letter queue.`,
-        Namespace: 'AWS/SQS',
-        MetricName: 'ApproximateNumberOfMessagesVisible',
-        Dimensions: [{ Name: 'QueueName', Value: getAtt(deadLetters, 'QueueName') }],
-        Statistic: 'Maximum',
-        Period: 300,
-        EvaluationPeriods: 1,
-        Threshold: 0,
-        ComparisonOperator: 'GreaterThanThreshold',
-        TreatMissingData: 'notBreaching',
-        AlarmActions: settings.alarmActions,
-        OKActions: settings.alarmActions,
-      },
-    });
+    deadLetterAlarm(
+      stack,
+      owner,
+      deadLetters,
+      `Messages of queue ${name} the sqs function failed ${MAX_RECEIVE_COUNT} times are waiting in its dead-letter queue.`,
+      settings.alarmActions,
+    );
     stack.Outputs[`${queue}Url`] = { Value: { Ref: queue } };
     stack.Outputs[`${deadLetters}Url`] = { Value: { Ref: deadLetters } };
     return {
@@ -510,6 +527,133 @@ const checkOrigins = (value: string): void => {
   }
 };
 
+/** SNS topic names: a FIFO topic (`.fifo`) cannot deliver to a Lambda function. */
+const TOPIC_NAME = /^[A-Za-z0-9_-]{1,256}$/;
+/** S3 bucket names (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html). */
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+export const NOTIFICATIONS_DEAD_LETTER_QUEUE = 'NotificationsDeadLetterQueue';
+
+/** An ARN of this stack's partition, region and account: `arn:<partition>:<service>:<region>:<account>:<resource>`. */
+const arnHere = (service: string, resource: string, regional = true) => ({
+  'Fn::Join': [
+    '',
+    [
+      'arn:',
+      { Ref: 'AWS::Partition' },
+      `:${service}:`,
+      ...(regional ? [{ Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }] : [':']),
+      `:${resource}`,
+    ],
+  ],
+});
+
+/**
+ * SNS topics and S3 buckets the routes name, delivering to the eventbridge function, which takes every
+ * asynchronous source. For each topic (of this account and region), a subscription of the function,
+ * with a dead-letter queue for what SNS cannot deliver, and the permission to invoke it; for each
+ * bucket, the permission S3 needs to invoke the function. A bucket's notification configuration is the
+ * bucket's own: CloudFormation sets one only on a bucket it creates, so it is set where the bucket is
+ * (docs/deploy.md), with the function's ARN this outputs.
+ */
+const notifications = (file: RoutesFile, settings: DeploymentSettings, stack: Stack): void => {
+  const topics = distinct(
+    routesOf(file, 'sns').map(
+      ({ route, trigger: { topic } }) => [topic, topic, `route "${route.name}"`] as const,
+    ),
+    'topic',
+    stack.problems,
+  );
+  const topicArns = topics.map((topic) => arnHere('sns', topic));
+  if (topics.length > 0) {
+    stack.add('the SNS subscriptions', NOTIFICATIONS_DEAD_LETTER_QUEUE, {
+      Type: 'AWS::SQS::Queue',
+      Properties: { MessageRetentionPeriod: 1209600, ...QUEUE_ENCRYPTION },
+    });
+    deadLetterAlarm(
+      stack,
+      'the SNS subscriptions',
+      NOTIFICATIONS_DEAD_LETTER_QUEUE,
+      'Messages SNS could not deliver to the eventbridge function are waiting in the dead-letter queue of its subscriptions.',
+      settings.alarmActions,
+    );
+    // SNS delivers to a subscription's dead-letter queue with its own service principal; only these
+    // topics may. https://docs.aws.amazon.com/sns/latest/dg/sns-configure-dead-letter-queue.html
+    stack.add('the SNS subscriptions', `${NOTIFICATIONS_DEAD_LETTER_QUEUE}Policy`, {
+      Type: 'AWS::SQS::QueuePolicy',
+      Properties: {
+        Queues: [{ Ref: NOTIFICATIONS_DEAD_LETTER_QUEUE }],
+        PolicyDocument: policy({
+          ...allow('sqs:SendMessage', getAtt(NOTIFICATIONS_DEAD_LETTER_QUEUE, 'Arn')),
+          Principal: { Service: 'sns.amazonaws.com' },
+          Condition: { ArnEquals: { 'aws:SourceArn': topicArns } },
+        }),
+      },
+    });
+    stack.Outputs[`${NOTIFICATIONS_DEAD_LETTER_QUEUE}Url`] = {
+      Value: { Ref: NOTIFICATIONS_DEAD_LETTER_QUEUE },
+    };
+  }
+  topics.forEach((topic, index) => {
+    const owner = `topic "${topic}"`;
+    if (!TOPIC_NAME.test(topic)) {
+      stack.problems.push(
+        `${owner}: an SNS topic name holds letters, digits, "-" and "_" (a FIFO topic cannot deliver to a function)`,
+      );
+    }
+    const id = `${pascal(topic)}Topic`;
+    const TopicArn = topicArns[index];
+    stack.add(owner, `${id}Subscription`, {
+      Type: 'AWS::SNS::Subscription',
+      Properties: {
+        TopicArn,
+        Protocol: 'lambda',
+        Endpoint: getAtt(EVENTBRIDGE_FUNCTION, 'Arn'),
+        RedrivePolicy: { deadLetterTargetArn: getAtt(NOTIFICATIONS_DEAD_LETTER_QUEUE, 'Arn') },
+      },
+    });
+    stack.add(owner, `${id}Permission`, {
+      Type: 'AWS::Lambda::Permission',
+      Properties: {
+        Action: 'lambda:InvokeFunction',
+        FunctionName: getAtt(EVENTBRIDGE_FUNCTION, 'Arn'),
+        Principal: 'sns.amazonaws.com',
+        SourceArn: TopicArn,
+      },
+    });
+  });
+
+  const buckets = distinct(
+    routesOf(file, 's3').map(
+      ({ route, trigger: { bucket } }) => [bucket, bucket, `route "${route.name}"`] as const,
+    ),
+    'bucket',
+    stack.problems,
+  );
+  for (const bucket of buckets) {
+    const owner = `bucket "${bucket}"`;
+    if (!BUCKET_NAME.test(bucket)) {
+      stack.problems.push(
+        `${owner}: an S3 bucket name holds 3 to 63 lower-case letters, digits, "." and "-"`,
+      );
+    }
+    // The account condition keeps another account's bucket of the same name from invoking the function.
+    stack.add(owner, `${pascal(bucket)}BucketPermission`, {
+      Type: 'AWS::Lambda::Permission',
+      Properties: {
+        Action: 'lambda:InvokeFunction',
+        FunctionName: getAtt(EVENTBRIDGE_FUNCTION, 'Arn'),
+        Principal: 's3.amazonaws.com',
+        SourceArn: arnHere('s3', bucket, false),
+        SourceAccount: { Ref: 'AWS::AccountId' },
+      },
+    });
+  }
+  if (buckets.length > 0) {
+    stack.Outputs.NotificationsFunctionArn = { Value: getAtt(EVENTBRIDGE_FUNCTION, 'Arn') };
+  }
+};
+
 /**
  * The stack's CloudWatch dashboard: what the functions did (lib/metrics.ts: actions by outcome,
  * failures, start latency p50 and p99, batches, cut-offs, cold starts) beside what AWS measures (every
@@ -612,6 +756,7 @@ export const derive = (file: RoutesFile, settings: DeploymentSettings): Derived 
   const sqs = sqsEvents(file, settings, stack);
   rules(file, settings, stack);
   schedulerSchedules(file, stack);
+  notifications(file, settings, stack);
   dashboard(settings, stack);
   if (stack.problems.length > 0) {
     const problems = stack.problems.map((problem) => `✖ ${problem}`).join('\n');

@@ -8,23 +8,31 @@ import { lambdaContext } from './lambdaContext.ts';
 import { readStack, STACK_FILE } from './stackFile.ts';
 
 /**
- * `npm run invoke -- <http|sqs|eventbridge> <event.json>`: runs a built handler once on an event file,
+ * `npm run invoke -- <http|sqs|eventbridge|sns|s3> <event.json>`: runs a built handler once on an event file,
  * against the stack `npm start` runs (or the server at TEMPORAL_ADDRESS), and prints its result. Exits
  * non-zero when the invocation failed: it threw, reported SQS batch item failures, or answered HTTP 4xx/5xx.
  */
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
 
-const FUNCTIONS = ['http', 'sqs', 'eventbridge'];
+/** The function that takes each source's events: SNS and S3 notifications go to the eventbridge one. */
+const FUNCTION_OF: Readonly<Record<string, string>> = {
+  http: 'http',
+  sqs: 'sqs',
+  eventbridge: 'eventbridge',
+  sns: 'eventbridge',
+  s3: 'eventbridge',
+};
 
 const fail = (message: string): never => {
   process.stderr.write(`${message}\n`);
   process.exit(1);
 };
 
-const [name = '', file] = process.argv.slice(2);
-if (!FUNCTIONS.includes(name) || file === undefined) {
-  fail('usage: npm run invoke -- <http|sqs|eventbridge> <event.json>');
+const [source = '', file] = process.argv.slice(2);
+const name = FUNCTION_OF[source] ?? '';
+if (name === '' || file === undefined) {
+  fail(`usage: npm run invoke -- <${Object.keys(FUNCTION_OF).join('|')}> <event.json>`);
 }
 const bundle = new URL(`../dist/${name}/index.mjs`, import.meta.url);
 // Built when a source is newer than the bundles, with the build's output on stderr: stdout is the result's.

@@ -230,6 +230,8 @@ export const compile = (
     eventbridge: byKind('eventbridge'),
     schedule: byKind('schedule'),
     scheduler: byKind('scheduler'),
+    sns: byKind('sns'),
+    s3: byKind('s3'),
     searchAttributes: new Map(Object.entries(file.searchAttributes ?? {})),
     inputValidators: new Map(
       file.routes.map((route) => [

@@ -43,6 +43,8 @@ export interface Routes {
   readonly eventbridge: readonly Route[];
   readonly schedule: readonly Route[];
   readonly scheduler: readonly Route[];
+  readonly sns: readonly Route[];
+  readonly s3: readonly Route[];
   /** The declared type of every custom search attribute the file sets. */
   readonly searchAttributes: ReadonlyMap<string, SearchAttributeTypeName>;
   /** Each route's input schema, compiled: its own, else its workflow type's. */
@@ -64,4 +66,6 @@ export const TEMPLATE_ROOTS: Readonly<Record<TriggerKind, readonly string[]>> = 
   eventbridge: ['detail', 'source', 'detailType', 'id', 'time', 'account', 'region', 'resources'],
   schedule: ['time', 'rule', 'id'],
   scheduler: ['time', 'name', 'group', 'scheduleArn', 'detail'],
+  sns: ['message', 'subject', 'attributes', 'messageId', 'topic', 'timestamp'],
+  s3: ['bucket', 'key', 'size', 'eTag', 'versionId', 'sequencer', 'eventName', 'eventTime', 'region'],
 };

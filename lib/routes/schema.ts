@@ -214,6 +214,29 @@ const SchedulerTriggerSchema = z.strictObject({
   ),
 });
 
+const SnsTriggerSchema = z.strictObject({
+  topic: text('Topic name (the last part of the topic ARN) of a topic the function is subscribed to.'),
+  attributes: optional(
+    z.record(z.string(), z.string()),
+    'Message attributes (String or Number) that must all be present with these values.',
+  ),
+});
+
+/** An S3 event name as a notification configuration names it: `ObjectCreated:*`, `ObjectRemoved:Delete`. */
+const S3_EVENT = /^[A-Za-z]+:(?:\*|[A-Za-z]+(?::(?:\*|[A-Za-z]+))?)$/;
+
+const S3TriggerSchema = z.strictObject({
+  bucket: text('Bucket name.'),
+  prefix: optional(z.string().check(z.minLength(1)), 'Object keys must start with this (as decoded).'),
+  suffix: optional(z.string().check(z.minLength(1)), 'Object keys must end with this (as decoded).'),
+  events: optional(
+    z
+      .array(z.string().check(z.regex(S3_EVENT, 'must be an S3 event name such as "ObjectCreated:*"')))
+      .check(z.minLength(1)),
+    'S3 event names the event must have, as a notification configuration names them ("ObjectCreated:*", "ObjectRemoved:Delete"); default every event.',
+  ),
+});
+
 export const ACTIONS = ['start', 'signalWithStart', 'updateWithStart', 'signal', 'update'] as const;
 export const UPDATE_WAITS = ['accepted', 'completed'] as const;
 
@@ -259,10 +282,12 @@ const RouteSchema = z
       SchedulerTriggerSchema,
       "Start on a tick of an EventBridge Scheduler schedule: its default payload, or a target input that holds the schedule's ARN and scheduled time.",
     ),
+    sns: optional(SnsTriggerSchema, 'Start on an SNS message, delivered to the function by a subscription.'),
+    s3: optional(S3TriggerSchema, 'Start on an S3 event notification, delivered to the function directly.'),
     workflowType: text('Workflow type name; must be a key of "workflows".'),
     workflowId: optional(
       z.string().check(z.minLength(1)),
-      'Workflow ID template. Build it from a business key so duplicates collapse. Default: "<workflowType>-" and the event\'s identity (http: Idempotency-Key header, else the request ID; sqs: message ID; eventbridge: event ID; schedule: rule name and time; scheduler: group, name and scheduled time).',
+      'Workflow ID template. Build it from a business key so duplicates collapse. Default: "<workflowType>-" and the event\'s identity (http: Idempotency-Key header, else the request ID; sqs: message ID; eventbridge: event ID; schedule: rule name and time; scheduler: group, name and scheduled time; sns: message ID; s3: bucket, key and sequencer).',
     ),
     inputSchema: inputSchema(
       "JSON Schema (2020-12) the rendered input must satisfy on this route, in place of its workflow type's.",

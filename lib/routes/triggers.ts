@@ -1,3 +1,3 @@
 /** The kinds of trigger a route can have: exactly one per route. */
-export const TRIGGERS = ['http', 'sqs', 'eventbridge', 'schedule', 'scheduler'] as const;
+export const TRIGGERS = ['http', 'sqs', 'eventbridge', 'schedule', 'scheduler', 'sns', 's3'] as const;
 export type TriggerKind = (typeof TRIGGERS)[number];

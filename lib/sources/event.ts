@@ -36,3 +36,20 @@ export const actOnEvent = async (
     throw error;
   }
 };
+
+/**
+ * Acts on the events of one asynchronous invocation one after another (an SNS message, S3 records):
+ * the first failure is thrown, and a retry of the invocation finds the earlier ones started.
+ */
+export const actOnEach = async <R>(
+  records: readonly R[],
+  eventIdOf: (record: R) => string,
+  build: (record: R) => WorkflowRequest,
+  context: Context,
+): Promise<WorkflowResult[]> => {
+  const results: WorkflowResult[] = [];
+  for (const record of records) {
+    results.push(await actOnEvent(eventIdOf(record), () => build(record), context));
+  }
+  return results;
+};

@@ -729,7 +729,12 @@ describe('serverless package', () => {
     it('lets only the rules of the stack send to the dead-letter queue', () => {
       for (const variant of ['example', 'added'] as const) {
         const template = deployed[variant];
-        const [, policy] = only(resourcesOfType(template, 'AWS::SQS::QueuePolicy'), 'queue policy');
+        const [, policy] = only(
+          resourcesOfType(template, 'AWS::SQS::QueuePolicy').filter(
+            ([id]) => id === 'EventsDeadLetterQueuePolicy',
+          ),
+          'queue policy',
+        );
         assert.deepEqual(policy.Properties?.Queues, [{ Ref: 'EventsDeadLetterQueue' }]);
         const statement = only(statementsOf(policy), 'statement');
         assert.deepEqual(statement.Principal, { Service: 'events.amazonaws.com' });
@@ -737,6 +742,84 @@ describe('serverless package', () => {
         const ruleArns = resourcesOfType(template, 'AWS::Events::Rule').map(([id]) => getAtt(id, 'Arn'));
         assert.deepEqual(statement.Condition?.ArnEquals?.['aws:SourceArn'], ruleArns);
       }
+    });
+  });
+
+  describe('SNS and S3', () => {
+    const topicArn = (topic: string) => ({
+      'Fn::Join': [
+        '',
+        [
+          'arn:',
+          { Ref: 'AWS::Partition' },
+          ':sns:',
+          { Ref: 'AWS::Region' },
+          ':',
+          { Ref: 'AWS::AccountId' },
+          `:${topic}`,
+        ],
+      ],
+    });
+
+    it('subscribes the eventbridge function to each topic the routes name, once, with a dead-letter queue', () => {
+      const template = deployed.added;
+      const subscriptions = propertiesOfType(template, 'AWS::SNS::Subscription');
+      assert.deepEqual(
+        subscriptions,
+        ['orders', 'catalog-prices'].map((topic) => ({
+          TopicArn: topicArn(topic),
+          Protocol: 'lambda',
+          Endpoint: getAtt(FUNCTIONS.eventbridge, 'Arn'),
+          RedrivePolicy: { deadLetterTargetArn: getAtt('NotificationsDeadLetterQueue', 'Arn') },
+        })),
+      );
+      const permissions = propertiesOfType(template, 'AWS::Lambda::Permission').filter(
+        ({ Principal }) => Principal === 'sns.amazonaws.com',
+      );
+      assert.deepEqual(
+        permissions.map(({ SourceArn, FunctionName, Action }) => [SourceArn, FunctionName, Action]),
+        ['orders', 'catalog-prices'].map((topic) => [
+          topicArn(topic),
+          getAtt(FUNCTIONS.eventbridge, 'Arn'),
+          'lambda:InvokeFunction',
+        ]),
+      );
+      // Only those topics may send to the subscriptions' dead-letter queue, which is encrypted and watched.
+      const policy = template.Resources.NotificationsDeadLetterQueuePolicy as CloudFormationResource;
+      const statement = only(statementsOf(policy), 'statement');
+      assert.deepEqual(statement.Principal, { Service: 'sns.amazonaws.com' });
+      assert.deepEqual(actionsOf(statement), ['sqs:SendMessage']);
+      assert.deepEqual(statement.Condition?.ArnEquals?.['aws:SourceArn'], [
+        topicArn('orders'),
+        topicArn('catalog-prices'),
+      ]);
+      assert.equal(propertiesOf(template, 'NotificationsDeadLetterQueue').SqsManagedSseEnabled, true);
+    });
+
+    it('lets S3 of this account invoke the function for each bucket the routes name, and outputs its ARN', () => {
+      const template = deployed.added;
+      const permissions = propertiesOfType(template, 'AWS::Lambda::Permission').filter(
+        ({ Principal }) => Principal === 's3.amazonaws.com',
+      );
+      assert.deepEqual(permissions, [
+        {
+          Action: 'lambda:InvokeFunction',
+          FunctionName: getAtt(FUNCTIONS.eventbridge, 'Arn'),
+          Principal: 's3.amazonaws.com',
+          SourceArn: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:', ':', ':shop-invoices']] },
+          SourceAccount: { Ref: 'AWS::AccountId' },
+        },
+      ]);
+      assert.deepEqual(raw.added.Outputs?.NotificationsFunctionArn, {
+        Value: getAtt(FUNCTIONS.eventbridge, 'Arn'),
+      });
+    });
+
+    it('derives nothing for SNS or S3 without such routes', () => {
+      const template = deployed.example;
+      assert.deepEqual(resourcesOfType(template, 'AWS::SNS::Subscription'), []);
+      assert.equal(template.Resources.NotificationsDeadLetterQueue, undefined);
+      assert.equal(raw.example.Outputs?.NotificationsFunctionArn, undefined);
     });
   });
 
@@ -849,7 +932,8 @@ describe('serverless package', () => {
     /** [resource, action, what] for every SQS permission but the dead-letter queue's own policy. */
     const sqsPermissions = (template: CloudFormationTemplate) =>
       allStatements(template)
-        .filter(([id]) => id !== 'EventsDeadLetterQueuePolicy')
+        // The queue policies let the services deliver: their own tests check them.
+        .filter(([id]) => !['EventsDeadLetterQueuePolicy', 'NotificationsDeadLetterQueuePolicy'].includes(id))
         .flatMap(([id, statement]) =>
           actionsOf(statement)
             .filter((action) => action.startsWith('sqs:'))
@@ -990,6 +1074,7 @@ describe('serverless package', () => {
           ...common,
           'ApproximateNumberOfMessagesVisible OrdersDeadLetterQueue',
           'ApproximateNumberOfMessagesVisible InvoicesDeadLetterQueue',
+          'ApproximateNumberOfMessagesVisible NotificationsDeadLetterQueue',
         ].sort(),
       );
       for (const alarm of [...alarms(deployed.example), ...alarms(deployed.added)]) {
@@ -1105,6 +1190,7 @@ describe('serverless package', () => {
       assert.deepEqual(queues(deployed.added), [
         '<EventsDeadLetterQueue.QueueName>',
         '<InvoicesDeadLetterQueue.QueueName>',
+        '<NotificationsDeadLetterQueue.QueueName>',
         '<OrdersDeadLetterQueue.QueueName>',
       ]);
       assert.deepEqual(

@@ -14,7 +14,7 @@ describe('EventBridge routes by detail, with default workflow IDs, against a rea
     stack = await startStack();
     process.env.ROUTES_FILE = new URL('../routes/contract.json', import.meta.url).pathname;
     const { handler } = await import('../../functions/eventbridge.ts');
-    invoke = (event) => handler(event, lambdaContext());
+    invoke = (event) => handler(event, lambdaContext()) as Promise<WorkflowResult>;
   });
   after(() => stack?.stop());
 

@@ -14,8 +14,9 @@ describe('eventbridge handler against a real Temporal server', () => {
   before(async () => {
     stack = await startStack();
     const { handler } = await import('../../functions/eventbridge.ts');
-    invoke = (event) => handler(event, lambdaContext());
-    handlerWithTimeout = (event) => handler(event, lambdaContext({ timeoutMs: 3_000 }));
+    invoke = (event) => handler(event, lambdaContext()) as Promise<WorkflowResult>;
+    handlerWithTimeout = (event) =>
+      handler(event, lambdaContext({ timeoutMs: 3_000 })) as Promise<WorkflowResult>;
   });
   after(() => stack?.stop());
 

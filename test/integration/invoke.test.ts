@@ -21,4 +21,25 @@ describe('npm run invoke', () => {
     assert.match(stderr, /the bundles in dist\/ are up to date/);
     assert.doesNotMatch(stderr, /at cold start \(budget/, 'no build ran');
   });
+
+  it('sends an SNS message and an S3 notification to the function that takes them, with a ROUTES_FILE', () => {
+    const { NODE_TEST_CONTEXT: _, ...env } = process.env;
+    const run = (source: string, file: string) =>
+      spawnSync('npm', ['run', '-s', 'invoke', '--', source, file], {
+        cwd: ROOT,
+        env: { ...env, ROUTES_FILE: join(ROOT, 'test', 'routes', 'contract.json') },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+    const sns = run('sns', 'test/events/sns/order-message.json');
+    assert.equal(sns.status, 0, sns.stderr);
+    assert.match(sns.stderr, /dist\/eventbridge\/index\.mjs/);
+    assert.equal((JSON.parse(sns.stdout) as { workflowId: string }[])[0]?.workflowId, 'order-3001');
+    const s3 = run('s3', 'test/events/s3/object-created.json');
+    assert.equal(s3.status, 0, s3.stderr);
+    assert.equal(
+      (JSON.parse(s3.stdout) as { workflowId: string }[])[0]?.workflowId,
+      'processOrder-invoices-incoming/March 2026/invoice #1.pdf-0055AED6DCD90281E5',
+    );
+  });
 });
