@@ -17,7 +17,7 @@ import { DeadlineExceededError, isPermanent, isTriggerError } from '#lib/errors.
  * an AsyncLocalStorage context around the handler, hence `measured`, which wraps the handler's call.
  */
 
-export type Trigger = 'http' | 'sqs' | 'eventbridge';
+export type Trigger = 'http' | 'sqs' | 'eventbridge' | 'streams';
 
 /** What an event was about, as far as it got: a failure before routing knows neither. */
 export interface MetricLabels {

@@ -8,14 +8,15 @@ import { lambdaContext } from './lambdaContext.ts';
 import { readStack, STACK_FILE } from './stackFile.ts';
 
 /**
- * `npm run invoke -- <http|sqs|eventbridge> <event.json>`: runs a built handler once on an event file,
- * against the stack `npm start` runs (or the server at TEMPORAL_ADDRESS), and prints its result. Exits
- * non-zero when the invocation failed: it threw, reported SQS batch item failures, or answered HTTP 4xx/5xx.
+ * `npm run invoke -- <http|sqs|eventbridge|streams> <event.json>`: runs a built handler once on an event
+ * file, against the stack `npm start` runs (or the server at TEMPORAL_ADDRESS), and prints its result.
+ * Exits non-zero when the invocation failed: it threw, reported batch item failures (SQS, Kinesis,
+ * DynamoDB Streams), or answered HTTP 4xx/5xx.
  */
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
 
-const FUNCTIONS = ['http', 'sqs', 'eventbridge'];
+const FUNCTIONS = ['http', 'sqs', 'eventbridge', 'streams'];
 
 const fail = (message: string): never => {
   process.stderr.write(`${message}\n`);
@@ -24,7 +25,7 @@ const fail = (message: string): never => {
 
 const [name = '', file] = process.argv.slice(2);
 if (!FUNCTIONS.includes(name) || file === undefined) {
-  fail('usage: npm run invoke -- <http|sqs|eventbridge> <event.json>');
+  fail('usage: npm run invoke -- <http|sqs|eventbridge|streams> <event.json>');
 }
 const bundle = new URL(`../dist/${name}/index.mjs`, import.meta.url);
 // Built when a source is newer than the bundles, with the build's output on stderr: stdout is the result's.
@@ -78,7 +79,7 @@ const { batchItemFailures, statusCode } = (result ?? {}) as {
   batchItemFailures?: unknown[];
   statusCode?: number;
 };
-if (name === 'sqs' && batchItemFailures?.length) fail(`${batchItemFailures.length} record(s) failed`);
+if (batchItemFailures?.length) fail(`${batchItemFailures.length} record(s) failed`);
 if (name === 'http' && (statusCode ?? 200) >= 400) fail(`the handler answered ${statusCode}`);
 // The handler keeps its Temporal connection open, as it would between Lambda invocations; don't wait on it.
 process.exit(0);

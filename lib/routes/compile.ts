@@ -230,6 +230,8 @@ export const compile = (
     eventbridge: byKind('eventbridge'),
     schedule: byKind('schedule'),
     scheduler: byKind('scheduler'),
+    kinesis: byKind('kinesis'),
+    dynamodb: byKind('dynamodb'),
     searchAttributes: new Map(Object.entries(file.searchAttributes ?? {})),
     inputValidators: new Map(
       file.routes.map((route) => [

@@ -43,6 +43,8 @@ export interface Routes {
   readonly eventbridge: readonly Route[];
   readonly schedule: readonly Route[];
   readonly scheduler: readonly Route[];
+  readonly kinesis: readonly Route[];
+  readonly dynamodb: readonly Route[];
   /** The declared type of every custom search attribute the file sets. */
   readonly searchAttributes: ReadonlyMap<string, SearchAttributeTypeName>;
   /** Each route's input schema, compiled: its own, else its workflow type's. */
@@ -64,4 +66,6 @@ export const TEMPLATE_ROOTS: Readonly<Record<TriggerKind, readonly string[]>> = 
   eventbridge: ['detail', 'source', 'detailType', 'id', 'time', 'account', 'region', 'resources'],
   schedule: ['time', 'rule', 'id'],
   scheduler: ['time', 'name', 'group', 'scheduleArn', 'detail'],
+  kinesis: ['data', 'partitionKey', 'sequenceNumber', 'stream', 'shardId', 'arrivalTime'],
+  dynamodb: ['newImage', 'oldImage', 'keys', 'eventName', 'eventId', 'table', 'sequenceNumber'],
 };

@@ -1,3 +1,11 @@
 /** The kinds of trigger a route can have: exactly one per route. */
-export const TRIGGERS = ['http', 'sqs', 'eventbridge', 'schedule', 'scheduler'] as const;
+export const TRIGGERS = [
+  'http',
+  'sqs',
+  'eventbridge',
+  'schedule',
+  'scheduler',
+  'kinesis',
+  'dynamodb',
+] as const;
 export type TriggerKind = (typeof TRIGGERS)[number];
