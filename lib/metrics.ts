@@ -131,7 +131,7 @@ export const labelInvocation = (labels: MetricLabels): void => {
   if (invocation !== undefined) invocation.labels = labels;
 };
 
-/** An SQS batch: its size and how many of its records it reported as failed. */
+/** An SQS or stream batch: its size and how many of its records it reported as failed. */
 export const countBatch = (size: number, failures: number): void => {
   const invocation = storage.getStore();
   if (invocation === undefined) return;
