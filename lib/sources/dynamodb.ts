@@ -50,6 +50,7 @@ export const normalizeDynamoDbRecord = (routes: Routes, record: DynamoDBRecord):
     route,
     context,
     { name: 'event ID', value: eventId },
-    { eventId: `${record.eventSourceARN}/${eventId}`, arrivedAtSeconds: change.ApproximateCreationDateTime },
+    record,
+    change.ApproximateCreationDateTime,
   );
 };

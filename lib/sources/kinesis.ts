@@ -49,8 +49,5 @@ export const normalizeKinesisRecord = (routes: Routes, record: KinesisStreamReco
     ...(arrivedAt !== undefined && { arrivalTime: new Date(arrivedAt).toISOString() }),
   };
   const identity = { name: 'sequence number', value: `${stream}-${shardId || 'shard'}-${sequenceNumber}` };
-  return fromStreamRecord(routes, route, context, identity, {
-    eventId: `${record.eventSourceARN}/${record.eventID}`,
-    arrivedAtSeconds: approximateArrivalTimestamp,
-  });
+  return fromStreamRecord(routes, route, context, identity, record, approximateArrivalTimestamp);
 };

@@ -9,7 +9,7 @@ import type {
   KinesisStreamRecord,
 } from 'aws-lambda';
 import type { performEventAction } from '#lib/actions.ts';
-import { ValidationError } from '#lib/errors.ts';
+import { ShardBlockedError, ValidationError } from '#lib/errors.ts';
 import { logger } from '#lib/logger.ts';
 import { countBatch } from '#lib/metrics.ts';
 import type { WorkflowRequest } from '#lib/normalize/types.ts';
@@ -17,6 +17,7 @@ import type { Routes } from '#lib/routes/model.ts';
 import { normalizeDynamoDbRecord } from './dynamodb.ts';
 import { actOnEvent } from './event.ts';
 import { kinesisShardId, normalizeKinesisRecord } from './kinesis.ts';
+import { streamEventId } from './streamRecord.ts';
 
 /*
  * The stream sources, Kinesis Data Streams and DynamoDB Streams: a batch of records in, each record a
@@ -33,7 +34,6 @@ interface StreamSource<R> {
   readonly sequenceNumber: (record: R) => string;
   /** What records of one shard share. DynamoDB's records do not name their shard: the stream is the bound. */
   readonly shard: (record: R) => string;
-  readonly eventId: (record: R) => string;
   readonly normalize: (routes: Routes, record: R) => WorkflowRequest;
 }
 
@@ -42,7 +42,6 @@ const KINESIS: StreamSource<KinesisStreamRecord> = {
   eventType: EventType.KinesisDataStreams,
   sequenceNumber: (record) => record.kinesis.sequenceNumber,
   shard: (record) => `${record.eventSourceARN}/${kinesisShardId(record)}`,
-  eventId: (record) => record.eventID,
   normalize: normalizeKinesisRecord,
 };
 
@@ -51,16 +50,10 @@ const DYNAMODB: StreamSource<DynamoDBRecord> = {
   eventType: EventType.DynamoDBStreams,
   sequenceNumber: (record) => record.dynamodb?.SequenceNumber ?? '',
   shard: (record) => record.eventSourceARN ?? '',
-  eventId: (record) => record.eventID ?? record.dynamodb?.SequenceNumber ?? '',
   normalize: normalizeDynamoDbRecord,
 };
 
 const SOURCES = [KINESIS, DYNAMODB] as const;
-
-/** A record of a shard whose earlier record failed: never started, reported so Lambda retries it. */
-class ShardBlockedError extends Error {
-  override readonly name = 'ShardBlockedError';
-}
 
 const sourceOf = (event: StreamEvent): StreamSource<KinesisStreamRecord | DynamoDBRecord> => {
   const eventSource = event.Records[0]?.eventSource;
@@ -112,7 +105,7 @@ export const processStreamBatch = async (
       throw new ShardBlockedError(`An earlier record of shard ${shard} failed`);
     }
     try {
-      await actOnEvent(source.eventId(record), () => normalize(record), context, perform);
+      await actOnEvent(streamEventId(record), () => normalize(record), context, perform);
     } catch (error) {
       failedShards.add(shard);
       throw error;

@@ -92,7 +92,7 @@ describe('Kinesis and DynamoDB stream batches against a real Temporal server', (
       const failures = records.filter((entry) => entry.level === 'ERROR');
       assert.deepEqual(
         failures.map((entry) => [entry.eventId, entry.reason, entry.permanent]),
-        [[poisoned.eventID, 'MalformedJsonError', true]],
+        [[`${poisoned.eventSourceARN}/${poisoned.eventID}`, 'MalformedJsonError', true]],
       );
     });
 
@@ -179,7 +179,7 @@ describe('Kinesis and DynamoDB stream batches against a real Temporal server', (
       const failure = records.find((entry) => entry.level === 'ERROR');
       assert.deepEqual(
         [failure?.eventId, failure?.reason, failure?.permanent],
-        [poisoned.eventID, 'TemplateError', true],
+        [`${poisoned.eventSourceARN}/${poisoned.eventID}`, 'TemplateError', true],
       );
     });
 

@@ -47,6 +47,7 @@ describe('processStreamBatch', () => {
     assert.deepEqual(recording.order, ['a1', 'b1', 'a2', 'b2', 'b3']);
     assert.deepEqual(result, reported(a2 as never, a3 as never));
     const skipped = records.find((entry) => String(entry.message).startsWith('Records not started'));
+    assert.equal(records.filter((entry) => entry.level === 'ERROR').length, 1, 'the failure alone is logged');
     assert.deepEqual(skipped?.sequenceNumbers, [a3?.kinesis.sequenceNumber]);
   });
 
@@ -62,7 +63,7 @@ describe('processStreamBatch', () => {
     assert.deepEqual(result, reported(bad, after));
     const failure = records.find((entry) => entry.level === 'ERROR');
     assert.equal(failure?.reason, 'MalformedJsonError');
-    assert.equal(failure?.eventId, bad.eventID);
+    assert.equal(failure?.eventId, `${bad.eventSourceARN}/${bad.eventID}`);
   });
 
   it('reports, without starting them, the records whose turn comes too close to the deadline', async () => {
