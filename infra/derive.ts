@@ -232,32 +232,50 @@ const httpEvents = (file: RoutesFile, { authorizer }: DeploymentSettings, stack:
     httpApi: signed ? { method, path } : { method, path, authorizer },
   }));
 
+/** An alarm that fires when its metric is above `Threshold` (zero) in a five-minute period, and clears when not. */
+const addAlarm = (
+  stack: Stack,
+  owner: string,
+  id: string,
+  properties: Record<string, unknown>,
+  { alarmActions }: DeploymentSettings,
+): void => {
+  stack.add(owner, id, {
+    Type: 'AWS::CloudWatch::Alarm',
+    Properties: {
+      Period: 300,
+      EvaluationPeriods: 1,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+      ...properties,
+      AlarmActions: alarmActions,
+      OKActions: alarmActions,
+    },
+  });
+};
+
 /** An alarm when a message waits in the dead-letter queue `id`. */
 const deadLetterAlarm = (
   stack: Stack,
   owner: string,
   id: string,
   description: string,
-  { alarmActions }: DeploymentSettings,
-): void => {
-  stack.add(owner, `${id}Alarm`, {
-    Type: 'AWS::CloudWatch::Alarm',
-    Properties: {
+  settings: DeploymentSettings,
+): void =>
+  addAlarm(
+    stack,
+    owner,
+    `${id}Alarm`,
+    {
       AlarmDescription: description,
       Namespace: 'AWS/SQS',
       MetricName: 'ApproximateNumberOfMessagesVisible',
       Dimensions: [{ Name: 'QueueName', Value: getAtt(id, 'QueueName') }],
       Statistic: 'Maximum',
-      Period: 300,
-      EvaluationPeriods: 1,
-      Threshold: 0,
-      ComparisonOperator: 'GreaterThanThreshold',
-      TreatMissingData: 'notBreaching',
-      AlarmActions: alarmActions,
-      OKActions: alarmActions,
     },
-  });
-};
+    settings,
+  );
 
 /** A queue per name, FIFO when the name ends in .fifo, each with its dead-letter queue and alarm. */
 const sqsEvents = (file: RoutesFile, settings: DeploymentSettings, stack: Stack) => {
@@ -542,6 +560,8 @@ const schedulerSchedules = (file: RoutesFile, stack: Stack) => {
 
 /** A failed batch is retried this many times (halved each time), then its description goes to the on-failure queue. */
 export const STREAM_RETRY_ATTEMPTS = 10;
+/** How far behind a shard may fall (the age of the last record the function got) before an alarm fires. */
+export const STREAM_ITERATOR_AGE_ALARM_MS = 5 * 60_000;
 export const STARTING_POSITIONS = ['LATEST', 'TRIM_HORIZON'] as const;
 
 /** `arn:aws:kinesis:<region>:<account>:stream/<name>` */
@@ -688,6 +708,35 @@ const streamsFunction = (file: RoutesFile, settings: DeploymentSettings, stack: 
     settings,
   );
   stack.Outputs[`${deadLetters}Url`] = { Value: { Ref: deadLetters } };
+  const ofFunction = [{ Name: 'FunctionName', Value: { Ref: STREAMS_FUNCTION } }];
+  addAlarm(
+    stack,
+    'the streams function',
+    'StreamsErrorsAlarm',
+    {
+      AlarmDescription:
+        'The streams function failed as a whole (an error or a timeout); Lambda retries its batch, halved.',
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: ofFunction,
+      Statistic: 'Sum',
+    },
+    settings,
+  );
+  addAlarm(
+    stack,
+    'the streams function',
+    'StreamsIteratorAgeAlarm',
+    {
+      AlarmDescription: `A shard's oldest record waited more than ${STREAM_ITERATOR_AGE_ALARM_MS / 60_000} minutes: a failing record holds its shard through its retries, or the function cannot keep up.`,
+      Namespace: 'AWS/Lambda',
+      MetricName: 'IteratorAge',
+      Dimensions: ofFunction,
+      Statistic: 'Maximum',
+      Threshold: STREAM_ITERATOR_AGE_ALARM_MS,
+    },
+    settings,
+  );
   const arnsOf = (prefix: string) => sources.filter(({ id }) => id.endsWith(prefix)).map(({ arn }) => arn);
   const kinesisArns = arnsOf('KinesisStream');
   const tableArns = arnsOf('DynamoDbStream');

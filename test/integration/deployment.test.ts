@@ -841,13 +841,22 @@ describe('serverless package', () => {
       );
     });
 
-    it('keeps failed batches in an encrypted queue with an alarm, and shows the function on the dashboard', () => {
+    it('keeps failed batches in an encrypted queue with an alarm, alarms on errors and a shard falling behind, and shows the function on the dashboard', () => {
       const queue = propertiesOf(deployed.streams, 'StreamsDeadLetterQueue');
       assert.equal(queue.KmsMasterKeyId, KMS_KEY_ARN);
       assert.equal(queue.MessageRetentionPeriod, 1209600);
       assert.deepEqual(propertiesOf(deployed.streams, 'StreamsDeadLetterQueueAlarm').Dimensions, [
         { Name: 'QueueName', Value: getAtt('StreamsDeadLetterQueue', 'QueueName') },
       ]);
+      const alarmOf = (id: string) => propertiesOf(deployed.streams, id);
+      for (const [id, metric] of [
+        ['StreamsErrorsAlarm', 'Errors'],
+        ['StreamsIteratorAgeAlarm', 'IteratorAge'],
+      ] as const) {
+        assert.equal(alarmOf(id).MetricName, metric);
+        assert.deepEqual(alarmOf(id).Dimensions, [{ Name: 'FunctionName', Value: { Ref: STREAMS } }]);
+      }
+      assert.equal(alarmOf('StreamsIteratorAgeAlarm').Threshold, 300_000);
       const body = JSON.stringify(propertiesOf(deployed.streams, 'Dashboard').DashboardBody);
       assert.match(body, /"Ref":"StreamsLambdaFunction"/);
       assert.match(body, /StreamsDeadLetterQueue/);
