@@ -109,6 +109,35 @@ describe('normalizeDynamoDbRecord', () => {
   });
 });
 
+describe('stream routes in the routes file', () => {
+  const file = (route: object) => ({
+    workflows: { processOrder: { taskQueue: 'orders' } },
+    routes: [{ name: 's', workflowType: 'processOrder', ...route }],
+  });
+
+  it('refuse a template root their trigger does not have, naming the roots it has', () => {
+    assert.throws(
+      () => compileRoutes(file({ kinesis: { stream: 'orders' }, input: '{body}' }), 'inline', undefined),
+      /"\{body\}" does not start with a kinesis root \(data, partitionKey, sequenceNumber, stream, shardId, arrivalTime\)/,
+    );
+    assert.throws(
+      () => compileRoutes(file({ dynamodb: { table: 'orders' }, input: '{data}' }), 'inline', undefined),
+      /does not start with a dynamodb root \(newImage, oldImage, keys, eventName, eventId, table, sequenceNumber\)/,
+    );
+  });
+
+  it('take one event name or a list of them, and no other', () => {
+    for (const eventName of ['INSERT', ['MODIFY', 'REMOVE']]) {
+      assert.doesNotThrow(() =>
+        compileRoutes(file({ dynamodb: { table: 't', eventName } }), 'inline', undefined),
+      );
+    }
+    for (const eventName of ['UPDATE', [], ['INSERT', 'DELETE']]) {
+      assert.throws(() => compileRoutes(file({ dynamodb: { table: 't', eventName } }), 'inline', undefined));
+    }
+  });
+});
+
 describe('unmarshall', () => {
   it('reads every DynamoDB type as plain JSON', () => {
     assert.deepEqual(
