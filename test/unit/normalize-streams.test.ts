@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { DynamoDBStreamEvent, KinesisStreamEvent } from 'aws-lambda';
-import { MalformedJsonError, NoRouteError, TemplateError, ValidationError } from '#lib/errors.ts';
+import {
+  InputSchemaError,
+  MalformedJsonError,
+  NoRouteError,
+  TemplateError,
+  ValidationError,
+} from '#lib/errors.ts';
 import { compileRoutes } from '#lib/routes/validate.ts';
 import { normalizeDynamoDbRecord } from '#lib/sources/dynamodb.ts';
 import { unmarshall } from '#lib/sources/dynamodbJson.ts';
@@ -47,6 +53,34 @@ describe('normalizeKinesisRecord', () => {
         error.permanent &&
         error.message.includes('77') &&
         !error.message.includes('secret'),
+    );
+  });
+
+  it("fails data its route's input schema refuses permanently, naming where and never the value", () => {
+    const checked = compileRoutes(
+      {
+        workflows: { processOrder: { taskQueue: 'orders' } },
+        routes: [
+          {
+            name: 'k',
+            kinesis: { stream: 'orders-stream' },
+            workflowType: 'processOrder',
+            input: '{data}',
+            inputSchema: {
+              type: 'object',
+              properties: { orderId: { type: 'string' } },
+              required: ['orderId'],
+            },
+          },
+        ],
+      },
+      'inline',
+      undefined,
+    );
+    assert.throws(
+      () => normalizeKinesisRecord(checked, kinesisRecord({ sku: 'secret-sku' })),
+      (error: unknown) =>
+        error instanceof InputSchemaError && error.permanent && !error.message.includes('secret-sku'),
     );
   });
 
