@@ -31,7 +31,7 @@ import { zipFunctions } from './zip.ts';
  * (see ClientModule in lib/temporal/client.ts); `--outdir <dir>` builds elsewhere than dist/, without
  * the zips.
  */
-export const FUNCTIONS = ['http', 'sqs', 'eventbridge'] as const;
+export const FUNCTIONS = ['http', 'sqs', 'eventbridge', 'streams'] as const;
 
 /** Bytes a function's cold start may load: index.mjs and the chunks it imports statically (1.0 MB). */
 export const BUDGET_BYTES = 1_000_000;

@@ -26,6 +26,10 @@ export const SQS_FUNCTION_ROLE = 'SqsFunctionRole';
 export const EVENTS_DEAD_LETTER_QUEUE = 'EventsDeadLetterQueue';
 export const HTTP_FUNCTION = 'HttpLambdaFunction';
 export const DASHBOARD = 'Dashboard';
+/** The streams function, its role and its on-failure queue: derived, and only with stream routes. */
+export const STREAMS_FUNCTION = 'StreamsLambdaFunction';
+export const STREAMS_FUNCTION_ROLE = 'StreamsFunctionRole';
+export const STREAMS_DEAD_LETTER_QUEUE = 'StreamsDeadLetterQueue';
 
 /** A failed SQS message is received this many times, then moves to its queue's dead-letter queue. */
 export const MAX_RECEIVE_COUNT = 5;
@@ -59,22 +63,35 @@ export interface DeploymentSettings {
   readonly alarmActions: unknown;
   /** The functions' metrics: their CloudWatch namespace, and the `service` dimension they carry. */
   readonly metrics: { readonly namespace: string; readonly service: string };
+  /** What the kinesis and dynamodb routes' event source mappings read (the streams parameters); none by default. */
+  readonly streams?: StreamSettings;
 }
 
-type Resource = { Type: string; Properties: Record<string, unknown> };
+export interface StreamSettings {
+  /** kinesisStreamArns: ARNs of the streams whose ARN is not this stack's region and account. */
+  readonly kinesisStreamArns: readonly string[];
+  /** dynamodbStreamArns: the stream ARN of every table a route names (it ends in a label, never derived). */
+  readonly dynamodbStreamArns: readonly string[];
+  /** streamsStartingPosition: LATEST or TRIM_HORIZON, where a new mapping starts reading. */
+  readonly startingPosition: string;
+}
+
+type Resource = { Type: string; Properties: Record<string, unknown>; DependsOn?: string[] };
 
 export interface Derived {
   /** The http function's `httpApi` events. */
   readonly httpEvents: readonly { httpApi: Record<string, unknown> }[];
   /** The sqs function's `sqs` events, one per queue. */
   readonly sqsEvents: readonly { sqs: Record<string, unknown> }[];
+  /** The streams function, when kinesis or dynamodb routes need it; null leaves it out of the stack. */
+  readonly streamsFunction: Record<string, unknown> | null;
   /** The HTTP API's CorsConfiguration when corsAllowOrigins is set. */
   readonly cors: Record<string, unknown>;
   /** A `resources` fragment: the queues, rules, schedules and their permissions, alarms and outputs. */
   readonly resources: {
     readonly Resources: Record<string, Resource>;
     readonly Outputs: Record<string, { Value: unknown }>;
-    readonly extensions: Record<string, { DependsOn: string[] }>;
+    readonly extensions: Record<string, Record<string, unknown>>;
   };
 }
 
@@ -159,13 +176,19 @@ class Stack {
   readonly problems: string[] = [];
   readonly Resources: Record<string, Resource> = {};
   readonly Outputs: Record<string, { Value: unknown }> = {};
-  readonly extensions: Record<string, { DependsOn: string[] }> = {};
+  readonly extensions: Record<string, Record<string, unknown>> = {};
   // serverless merges resources of the same logical ID without a word, so every ID is claimed once,
   // and none may be one the derived resources refer to.
   readonly #owners = new Map<string, string>(
-    [EVENTBRIDGE_FUNCTION, SQS_FUNCTION, SQS_FUNCTION_ROLE, EVENTS_DEAD_LETTER_QUEUE, HTTP_FUNCTION].map(
-      (id) => [id, 'the stack'],
-    ),
+    [
+      EVENTBRIDGE_FUNCTION,
+      SQS_FUNCTION,
+      SQS_FUNCTION_ROLE,
+      EVENTS_DEAD_LETTER_QUEUE,
+      HTTP_FUNCTION,
+      STREAMS_FUNCTION,
+      'StreamsLogGroup',
+    ].map((id) => [id, 'the stack']),
   );
 
   /** Adds a resource under a logical ID that `owner`, a thing of the routes file, claims; returns the ID. */
@@ -209,32 +232,50 @@ const httpEvents = (file: RoutesFile, { authorizer }: DeploymentSettings, stack:
     httpApi: signed ? { method, path } : { method, path, authorizer },
   }));
 
-/** An alarm as soon as a message waits in the dead-letter queue `queue`. */
-const deadLetterAlarm = (
+/** An alarm that fires when its metric is above `Threshold` (zero) in a five-minute period, and clears when not. */
+const addAlarm = (
   stack: Stack,
   owner: string,
-  queue: string,
-  description: string,
-  alarmActions: unknown,
+  id: string,
+  properties: Record<string, unknown>,
+  { alarmActions }: DeploymentSettings,
 ): void => {
-  stack.add(owner, `${queue}Alarm`, {
+  stack.add(owner, id, {
     Type: 'AWS::CloudWatch::Alarm',
     Properties: {
-      AlarmDescription: description,
-      Namespace: 'AWS/SQS',
-      MetricName: 'ApproximateNumberOfMessagesVisible',
-      Dimensions: [{ Name: 'QueueName', Value: getAtt(queue, 'QueueName') }],
-      Statistic: 'Maximum',
       Period: 300,
       EvaluationPeriods: 1,
       Threshold: 0,
       ComparisonOperator: 'GreaterThanThreshold',
       TreatMissingData: 'notBreaching',
+      ...properties,
       AlarmActions: alarmActions,
       OKActions: alarmActions,
     },
   });
 };
+
+/** An alarm when a message waits in the dead-letter queue `id`. */
+const deadLetterAlarm = (
+  stack: Stack,
+  owner: string,
+  id: string,
+  description: string,
+  settings: DeploymentSettings,
+): void =>
+  addAlarm(
+    stack,
+    owner,
+    `${id}Alarm`,
+    {
+      AlarmDescription: description,
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: getAtt(id, 'QueueName') }],
+      Statistic: 'Maximum',
+    },
+    settings,
+  );
 
 /** A queue per name, FIFO when the name ends in .fifo, each with its dead-letter queue and alarm. */
 const sqsEvents = (file: RoutesFile, settings: DeploymentSettings, stack: Stack) => {
@@ -296,7 +337,7 @@ const sqsEvents = (file: RoutesFile, settings: DeploymentSettings, stack: Stack)
       owner,
       deadLetters,
       `Messages of queue ${name} the sqs function failed ${MAX_RECEIVE_COUNT} times are waiting in its dead-letter queue.`,
-      settings.alarmActions,
+      settings,
     );
     stack.Outputs[`${queue}Url`] = { Value: { Ref: queue } };
     stack.Outputs[`${deadLetters}Url`] = { Value: { Ref: deadLetters } };
@@ -517,6 +558,279 @@ const schedulerSchedules = (file: RoutesFile, stack: Stack) => {
   }
 };
 
+/** A failed batch is retried this many times (halved each time), then its description goes to the on-failure queue. */
+export const STREAM_RETRY_ATTEMPTS = 10;
+/** How far behind a shard may fall (the age of the last record the function got) before an alarm fires. */
+export const STREAM_ITERATOR_AGE_ALARM_MS = 5 * 60_000;
+export const STARTING_POSITIONS = ['LATEST', 'TRIM_HORIZON'] as const;
+
+/** `arn:aws:kinesis:<region>:<account>:stream/<name>` */
+const KINESIS_STREAM_ARN =
+  /^arn:aws[a-z-]*:kinesis:[a-z0-9-]+:\d{12}:stream\/(?<name>[A-Za-z0-9_.-]{1,128})$/;
+/** `arn:aws:dynamodb:<region>:<account>:table/<table>/stream/<label>` */
+const DYNAMODB_STREAM_ARN =
+  /^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table\/(?<name>[A-Za-z0-9_.-]{3,255})\/stream\/[^/]+$/;
+
+/**
+ * What an event source mapping reads a stream with, through the function's role, for these streams only.
+ * https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html#events-kinesis-permissions
+ * https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html#events-dynamodb-permissions
+ */
+export const KINESIS_READ = [
+  'kinesis:DescribeStream',
+  'kinesis:DescribeStreamSummary',
+  'kinesis:GetRecords',
+  'kinesis:GetShardIterator',
+  'kinesis:ListShards',
+  'kinesis:ListStreams',
+] as const;
+export const DYNAMODB_READ = [
+  'dynamodb:DescribeStream',
+  'dynamodb:GetRecords',
+  'dynamodb:GetShardIterator',
+  'dynamodb:ListStreams',
+] as const;
+
+/** The ARNs given in a parameter, by the name each ARN holds; an ARN that is none is a problem. */
+const arnsByName = (arns: readonly string[], pattern: RegExp, parameter: string, problems: string[]) => {
+  const byName = new Map<string, string>();
+  for (const arn of arns) {
+    const name = pattern.exec(arn)?.groups?.name;
+    if (name === undefined) problems.push(`${parameter}: "${arn}" is not the ARN of a stream`);
+    else byName.set(name, arn);
+  }
+  return byName;
+};
+
+/** The ARN of a Kinesis stream of this stack's account and region, built without `${}` (serverless's syntax). */
+export const localKinesisArn = (name: string) => ({
+  'Fn::Join': [
+    '',
+    [
+      'arn:',
+      { Ref: 'AWS::Partition' },
+      ':kinesis:',
+      { Ref: 'AWS::Region' },
+      ':',
+      { Ref: 'AWS::AccountId' },
+      `:stream/${name}`,
+    ],
+  ],
+});
+
+/** The stream a mapping reads, and the records it passes on. */
+interface StreamSource {
+  readonly owner: string;
+  readonly id: string;
+  readonly arn: unknown;
+  /** DynamoDB: the event names every route of the table takes, when each route names some. */
+  readonly eventNames?: readonly string[];
+}
+
+const NO_STREAMS: StreamSettings = {
+  kinesisStreamArns: [],
+  dynamodbStreamArns: [],
+  startingPosition: 'LATEST',
+};
+
+const streamSources = (file: RoutesFile, streams: StreamSettings, stack: Stack): StreamSource[] => {
+  const { problems } = stack;
+  const kinesisArns = arnsByName(
+    streams.kinesisStreamArns,
+    KINESIS_STREAM_ARN,
+    'kinesisStreamArns',
+    problems,
+  );
+  const tableArns = arnsByName(
+    streams.dynamodbStreamArns,
+    DYNAMODB_STREAM_ARN,
+    'dynamodbStreamArns',
+    problems,
+  );
+  const kinesis = [...new Set(routesOf(file, 'kinesis').map(({ trigger }) => trigger.stream))].map(
+    (name) => ({
+      owner: `Kinesis stream "${name}"`,
+      id: `${pascal(name)}KinesisStream`,
+      arn: kinesisArns.get(name) ?? localKinesisArn(name),
+    }),
+  );
+  const tables = new Map<string, Set<string> | undefined>();
+  for (const { trigger } of routesOf(file, 'dynamodb')) {
+    const names = tables.has(trigger.table) ? tables.get(trigger.table) : new Set<string>();
+    // A route without eventName takes every change: no filter for its table.
+    const taken = trigger.eventName === undefined ? undefined : [trigger.eventName].flat();
+    tables.set(
+      trigger.table,
+      names === undefined || taken === undefined ? undefined : new Set([...names, ...taken]),
+    );
+  }
+  const dynamodb = [...tables].map(([table, eventNames]) => {
+    const owner = `DynamoDB table "${table}"`;
+    const arn = tableArns.get(table);
+    if (arn === undefined) {
+      problems.push(
+        `${owner}: its stream ARN is not in the dynamodbStreamArns parameter (it ends in a label DynamoDB ` +
+          `chose, so it cannot be derived): --param="dynamodbStreamArns=arn:aws:dynamodb:<region>:<account>:table/${table}/stream/<label>"`,
+      );
+    }
+    return {
+      owner,
+      id: `${pascal(table)}DynamoDbStream`,
+      arn,
+      ...(eventNames !== undefined && { eventNames: [...eventNames].sort() }),
+    };
+  });
+  return [...kinesis, ...dynamodb];
+};
+
+/**
+ * The streams function and what it needs, when routes name Kinesis streams or DynamoDB tables: its
+ * role, one event source mapping per stream, and the queue a batch's description goes to when its
+ * retries are spent. Nothing at all without such routes: `null` leaves the function out of the stack.
+ */
+const streamsFunction = (file: RoutesFile, settings: DeploymentSettings, stack: Stack) => {
+  const streams = settings.streams ?? NO_STREAMS;
+  const sources = streamSources(file, streams, stack);
+  if (sources.length === 0) return null;
+  const { startingPosition } = streams;
+  if (!(STARTING_POSITIONS as readonly string[]).includes(startingPosition)) {
+    stack.problems.push(`streamsStartingPosition: "${startingPosition}" is not LATEST or TRIM_HORIZON`);
+  }
+  const deadLetters = stack.add('the streams function', STREAMS_DEAD_LETTER_QUEUE, {
+    Type: 'AWS::SQS::Queue',
+    Properties: { MessageRetentionPeriod: 1209600, ...QUEUE_ENCRYPTION },
+  });
+  deadLetterAlarm(
+    stack,
+    'the streams function',
+    deadLetters,
+    `Batches of stream records the streams function failed ${STREAM_RETRY_ATTEMPTS} times are described in its dead-letter queue: read the records from the stream before they expire.`,
+    settings,
+  );
+  stack.Outputs[`${deadLetters}Url`] = { Value: { Ref: deadLetters } };
+  const ofFunction = [{ Name: 'FunctionName', Value: { Ref: STREAMS_FUNCTION } }];
+  addAlarm(
+    stack,
+    'the streams function',
+    'StreamsErrorsAlarm',
+    {
+      AlarmDescription:
+        'The streams function failed as a whole (an error or a timeout); Lambda retries its batch, halved.',
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: ofFunction,
+      Statistic: 'Sum',
+    },
+    settings,
+  );
+  addAlarm(
+    stack,
+    'the streams function',
+    'StreamsIteratorAgeAlarm',
+    {
+      AlarmDescription: `A shard's oldest record waited more than ${STREAM_ITERATOR_AGE_ALARM_MS / 60_000} minutes: a failing record holds its shard through its retries, or the function cannot keep up.`,
+      Namespace: 'AWS/Lambda',
+      MetricName: 'IteratorAge',
+      Dimensions: ofFunction,
+      Statistic: 'Maximum',
+      Threshold: STREAM_ITERATOR_AGE_ALARM_MS,
+    },
+    settings,
+  );
+  const arnsOf = (prefix: string) => sources.filter(({ id }) => id.endsWith(prefix)).map(({ arn }) => arn);
+  const kinesisArns = arnsOf('KinesisStream');
+  const tableArns = arnsOf('DynamoDbStream');
+  // What the mappings read with, and where Lambda sends a batch it gave up on: the function's role.
+  stack.add('the streams function', STREAMS_FUNCTION_ROLE, {
+    Type: 'AWS::IAM::Role',
+    Properties: {
+      AssumeRolePolicyDocument: policy({
+        Effect: 'Allow',
+        Principal: { Service: 'lambda.amazonaws.com' },
+        Action: 'sts:AssumeRole',
+      }),
+      ManagedPolicyArns: [
+        { 'Fn::If': ['HasTemporalSecret', { Ref: 'TemporalSecretReadPolicy' }, { Ref: 'AWS::NoValue' }] },
+        { 'Fn::If': ['HasVpc', { Ref: 'VpcNetworkInterfacesPolicy' }, { Ref: 'AWS::NoValue' }] },
+        { 'Fn::If': ['HasKmsKey', { Ref: 'KmsKeyUsePolicy' }, { Ref: 'AWS::NoValue' }] },
+      ],
+      Policies: [
+        {
+          PolicyName: 'logs-streams-and-dead-letters',
+          PolicyDocument: policy(
+            allow(['logs:CreateLogStream', 'logs:PutLogEvents'], getAtt('StreamsLogGroup', 'Arn')),
+            ...(kinesisArns.length > 0 ? [allow([...KINESIS_READ], kinesisArns)] : []),
+            ...(tableArns.length > 0 ? [allow([...DYNAMODB_READ], tableArns)] : []),
+            allow('sqs:SendMessage', getAtt(deadLetters, 'Arn')),
+          ),
+        },
+        // Sending to that queue when the customer managed key encrypts it.
+        {
+          'Fn::If': [
+            'HasKmsKey',
+            {
+              PolicyName: 'dead-letters-key',
+              PolicyDocument: policy(allow('kms:GenerateDataKey', { Ref: 'KmsKeyArn' })),
+            },
+            { Ref: 'AWS::NoValue' },
+          ],
+        },
+      ],
+    },
+  });
+  for (const { owner, id, arn, eventNames } of sources) {
+    stack.add(owner, `${id}EventSourceMapping`, {
+      Type: 'AWS::Lambda::EventSourceMapping',
+      Properties: {
+        EventSourceArn: arn,
+        FunctionName: getAtt(STREAMS_FUNCTION, 'Arn'),
+        StartingPosition: startingPosition,
+        BatchSize: 100,
+        MaximumBatchingWindowInSeconds: BATCHING_WINDOW_SECONDS,
+        // The function reports the failed record and every later one of its shard by sequence number;
+        // Lambda retries from the first, halving the batch on a function error, up to the limit, then
+        // sends the batch's description (shard, sequence numbers) to the queue and goes on.
+        // https://docs.aws.amazon.com/lambda/latest/dg/services-kinesis-batchfailurereporting.html
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        BisectBatchOnFunctionError: true,
+        MaximumRetryAttempts: STREAM_RETRY_ATTEMPTS,
+        DestinationConfig: { OnFailure: { Destination: getAtt(deadLetters, 'Arn') } },
+        // Changes no route takes never invoke the function. https://docs.aws.amazon.com/lambda/latest/dg/with-ddb-filtering.html
+        ...(eventNames !== undefined && {
+          FilterCriteria: { Filters: [{ Pattern: JSON.stringify({ eventName: eventNames }) }] },
+        }),
+      },
+    });
+  }
+  // Its network and key, as every function's (infra/resources/network.yml).
+  stack.extensions[STREAMS_FUNCTION] = {
+    Metadata: { 'cfn-lint': { config: { ignore_checks: ['W1033'] } } },
+    Properties: {
+      VpcConfig: {
+        'Fn::If': [
+          'HasVpc',
+          {
+            SubnetIds: { 'Fn::Split': [',', { Ref: 'VpcSubnetIds' }] },
+            SecurityGroupIds: { 'Fn::Split': [',', { Ref: 'VpcSecurityGroupIds' }] },
+          },
+          { Ref: 'AWS::NoValue' },
+        ],
+      },
+      KmsKeyArn: { 'Fn::If': ['HasKmsKey', { Ref: 'KmsKeyArn' }, { Ref: 'AWS::NoValue' }] },
+    },
+  };
+  stack.extensions.StreamsLogGroup = {
+    Properties: { KmsKeyId: { 'Fn::If': ['HasKmsKey', { Ref: 'KmsKeyArn' }, { Ref: 'AWS::NoValue' }] } },
+  };
+  return {
+    handler: 'index.handler',
+    // A batch of up to 100 records started one at a time; records past the deadline are reported.
+    timeout: 30,
+    package: { artifact: 'dist/streams.zip' },
+    role: STREAMS_FUNCTION_ROLE,
+  };
+};
+
 /** corsAllowOrigins, checked with the rule the function applies to CORS_ALLOW_ORIGINS at cold start. */
 const checkOrigins = (value: string): void => {
   if (value === '') return;
@@ -575,7 +889,7 @@ const notifications = (file: RoutesFile, settings: DeploymentSettings, stack: St
       'the SNS subscriptions',
       NOTIFICATIONS_DEAD_LETTER_QUEUE,
       'Messages SNS could not deliver to the eventbridge function are waiting in the dead-letter queue of its subscriptions.',
-      settings.alarmActions,
+      settings,
     );
     // SNS delivers to a subscription's dead-letter queue with its own service principal; only these
     // topics may. https://docs.aws.amazon.com/sns/latest/dg/sns-configure-dead-letter-queue.html
@@ -666,7 +980,9 @@ const dashboard = ({ metrics: { namespace, service } }: DeploymentSettings, stac
   /** A placeholder the body's JSON carries, where Fn::Join puts `value`. */
   const put = (value: unknown): string => `\u0000${names.push(value) - 1}\u0000`;
   const region = put({ Ref: 'AWS::Region' });
-  const functions = [HTTP_FUNCTION, SQS_FUNCTION, EVENTBRIDGE_FUNCTION].map((id) => put({ Ref: id }));
+  const functions = [HTTP_FUNCTION, SQS_FUNCTION, EVENTBRIDGE_FUNCTION]
+    .concat(STREAMS_FUNCTION_ROLE in stack.Resources ? [STREAMS_FUNCTION] : [])
+    .map((id) => put({ Ref: id }));
   const deadLetterQueues = Object.keys(stack.Resources)
     .filter((id) => id.endsWith('DeadLetterQueue'))
     .concat(EVENTS_DEAD_LETTER_QUEUE)
@@ -726,7 +1042,7 @@ const dashboard = ({ metrics: { namespace, service } }: DeploymentSettings, stac
         'Sum',
       ),
       widget(
-        'SQS batches, deadline cut-offs, connections',
+        'SQS and stream batches, deadline cut-offs, connections',
         [
           'BatchSize',
           'BatchItemFailures',
@@ -757,6 +1073,7 @@ export const derive = (file: RoutesFile, settings: DeploymentSettings): Derived 
   rules(file, settings, stack);
   schedulerSchedules(file, stack);
   notifications(file, settings, stack);
+  const streams = streamsFunction(file, settings, stack);
   dashboard(settings, stack);
   if (stack.problems.length > 0) {
     const problems = stack.problems.map((problem) => `✖ ${problem}`).join('\n');
@@ -765,6 +1082,7 @@ export const derive = (file: RoutesFile, settings: DeploymentSettings): Derived 
   return {
     httpEvents: http,
     sqsEvents: sqs,
+    streamsFunction: streams,
     cors: {
       AllowOrigins: { 'Fn::Split': [',', { Ref: 'CorsAllowOrigins' }] },
       AllowMethods: [...CORS.allowMethods],
@@ -824,6 +1142,11 @@ export const derived = async ({ resolveVariable, resolveConfigurationProperty }:
     if (!(number > 0)) throw new DeploymentError(`${what} must be a positive number of seconds`);
     return number;
   };
+  const list = (value: string) =>
+    value
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== '');
   const file = readDerivedRoutes();
   const result = derive(file, {
     eventBusName: await text('param:eventBusName'),
@@ -837,6 +1160,11 @@ export const derived = async ({ resolveVariable, resolveConfigurationProperty }:
     metrics: {
       namespace: await text('param:metricsNamespace'),
       service: await text('self:custom.metricsService'),
+    },
+    streams: {
+      kinesisStreamArns: list(await text('param:kinesisStreamArns')),
+      dynamodbStreamArns: list(await text('param:dynamodbStreamArns')),
+      startingPosition: await text('param:streamsStartingPosition'),
     },
   });
   // A function in a VPC needs both; one without the other would be a stack that fails, or no VPC at all.

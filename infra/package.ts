@@ -17,7 +17,7 @@ const run = promisify(execFile);
 const ROOT = join(import.meta.dirname, '..');
 const OSLS = join(ROOT, 'node_modules', 'osls', 'bin', 'serverless.js');
 const CLOSED_PORT_PROXY = 'http://127.0.0.1:9';
-const FUNCTIONS = ['http', 'sqs', 'eventbridge'];
+const FUNCTIONS = ['http', 'sqs', 'eventbridge', 'streams'];
 
 /** The parameters `npm run package` checks the template with when it is given none. */
 export const EXAMPLE_PARAMS: Readonly<Record<string, string>> = {

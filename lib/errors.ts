@@ -231,6 +231,16 @@ export class WorkflowNotStartedError extends TransientError {
   readonly title = 'Workflow not started yet';
 }
 
+/**
+ * A stream record not started because an earlier record of its shard failed in the same batch: reported
+ * with it, so that Lambda retries the shard from the first failure, in order.
+ */
+export class ShardBlockedError extends TransientError {
+  override readonly name = 'ShardBlockedError';
+  readonly statusCode = 503;
+  readonly title = 'Earlier record of the shard failed';
+}
+
 /** Temporal could not be reached, or refused the call for now. Retry later. */
 export class TemporalUnavailableError extends TransientError {
   override readonly name = 'TemporalUnavailableError';

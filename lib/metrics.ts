@@ -17,7 +17,7 @@ import { DeadlineExceededError, isPermanent, isTriggerError } from '#lib/errors.
  * an AsyncLocalStorage context around the handler, hence `measured`, which wraps the handler's call.
  */
 
-export type Trigger = 'http' | 'sqs' | 'eventbridge' | 'sns' | 's3';
+export type Trigger = 'http' | 'sqs' | 'eventbridge' | 'sns' | 's3' | 'streams';
 
 /** What an event was about, as far as it got: a failure before routing knows neither. */
 export interface MetricLabels {
@@ -131,7 +131,7 @@ export const labelInvocation = (labels: MetricLabels): void => {
   if (invocation !== undefined) invocation.labels = labels;
 };
 
-/** An SQS batch: its size and how many of its records it reported as failed. */
+/** An SQS or stream batch: its size and how many of its records it reported as failed. */
 export const countBatch = (size: number, failures: number): void => {
   const invocation = storage.getStore();
   if (invocation === undefined) return;

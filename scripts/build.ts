@@ -10,7 +10,7 @@ import { run } from './progress.ts';
  */
 
 const ROOT = join(import.meta.dirname, '..');
-const FUNCTIONS = ['http', 'sqs', 'eventbridge'];
+const FUNCTIONS = ['http', 'sqs', 'eventbridge', 'streams'];
 /** What the bundles are built from: the code, the routes file, and the dependencies. */
 const SOURCES = ['functions', 'lib', 'infra', 'routes.json', 'package.json', 'package-lock.json'];
 

@@ -8,9 +8,10 @@ import { lambdaContext } from './lambdaContext.ts';
 import { readStack, STACK_FILE } from './stackFile.ts';
 
 /**
- * `npm run invoke -- <http|sqs|eventbridge|sns|s3> <event.json>`: runs a built handler once on an event file,
- * against the stack `npm start` runs (or the server at TEMPORAL_ADDRESS), and prints its result. Exits
- * non-zero when the invocation failed: it threw, reported SQS batch item failures, or answered HTTP 4xx/5xx.
+ * `npm run invoke -- <http|sqs|eventbridge|sns|s3|streams> <event.json>`: runs a built handler once on
+ * an event file, against the stack `npm start` runs (or the server at TEMPORAL_ADDRESS), and prints its
+ * result. Exits non-zero when the invocation failed: it threw, reported batch item failures (SQS,
+ * Kinesis, DynamoDB Streams), or answered HTTP 4xx/5xx.
  */
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
@@ -22,6 +23,7 @@ const FUNCTION_OF: Readonly<Record<string, string>> = {
   eventbridge: 'eventbridge',
   sns: 'eventbridge',
   s3: 'eventbridge',
+  streams: 'streams',
 };
 
 const fail = (message: string): never => {
@@ -86,7 +88,7 @@ const { batchItemFailures, statusCode } = (result ?? {}) as {
   batchItemFailures?: unknown[];
   statusCode?: number;
 };
-if (name === 'sqs' && batchItemFailures?.length) fail(`${batchItemFailures.length} record(s) failed`);
+if (batchItemFailures?.length) fail(`${batchItemFailures.length} record(s) failed`);
 if (name === 'http' && (statusCode ?? 200) >= 400) fail(`the handler answered ${statusCode}`);
 // The handler keeps its Temporal connection open, as it would between Lambda invocations; don't wait on it.
 process.exit(0);

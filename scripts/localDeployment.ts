@@ -109,7 +109,12 @@ export const localDeployment = (
     metrics: { namespace: 'local', service: 'local' },
   };
   const file = readDerivedRoutes(routesFile);
-  const derived = derive(file, settings);
+  // Streams have no local stand-in (npm run invoke sends their batches): derived without their routes,
+  // whose DynamoDB stream ARNs only a deployment is given.
+  const derived = derive(
+    { ...file, routes: file.routes.filter((route) => !route.kinesis && !route.dynamodb) },
+    settings,
+  );
   const routeAttributes = (queue: string) =>
     file.routes.find((route) => route.sqs?.queue === queue)?.sqs?.attributes;
   const resources = Object.entries(derived.resources.Resources) as [string, Resource][];

@@ -232,6 +232,8 @@ export const compile = (
     scheduler: byKind('scheduler'),
     sns: byKind('sns'),
     s3: byKind('s3'),
+    kinesis: byKind('kinesis'),
+    dynamodb: byKind('dynamodb'),
     searchAttributes: new Map(Object.entries(file.searchAttributes ?? {})),
     inputValidators: new Map(
       file.routes.map((route) => [

@@ -45,6 +45,8 @@ export interface Routes {
   readonly scheduler: readonly Route[];
   readonly sns: readonly Route[];
   readonly s3: readonly Route[];
+  readonly kinesis: readonly Route[];
+  readonly dynamodb: readonly Route[];
   /** The declared type of every custom search attribute the file sets. */
   readonly searchAttributes: ReadonlyMap<string, SearchAttributeTypeName>;
   /** Each route's input schema, compiled: its own, else its workflow type's. */
@@ -68,4 +70,6 @@ export const TEMPLATE_ROOTS: Readonly<Record<TriggerKind, readonly string[]>> = 
   scheduler: ['time', 'name', 'group', 'scheduleArn', 'detail'],
   sns: ['message', 'subject', 'attributes', 'messageId', 'topic', 'timestamp'],
   s3: ['bucket', 'key', 'size', 'eTag', 'versionId', 'sequencer', 'eventName', 'eventTime', 'region'],
+  kinesis: ['data', 'partitionKey', 'sequenceNumber', 'stream', 'shardId', 'arrivalTime'],
+  dynamodb: ['newImage', 'oldImage', 'keys', 'eventName', 'eventId', 'table', 'sequenceNumber'],
 };

@@ -98,7 +98,7 @@ const WorkflowSchema = z
   .strictObject({
     ...startOptionsShape,
     inputSchema: inputSchema(
-      "JSON Schema (2020-12) the workflow's input must satisfy, on every route that starts it and through the canonical envelope. Input that does not never reaches Temporal: HTTP answers 422, SQS and EventBridge fail the event permanently.",
+      "JSON Schema (2020-12) the workflow's input must satisfy, on every route that starts it and through the canonical envelope. Input that does not never reaches Temporal: HTTP answers 422, SQS, EventBridge, Kinesis and DynamoDB fail the event permanently.",
     ),
     namespace: optional(
       z.string().check(z.minLength(1)),
@@ -237,6 +237,20 @@ const S3TriggerSchema = z.strictObject({
   ),
 });
 
+const KinesisTriggerSchema = z.strictObject({
+  stream: text('Kinesis data stream name (the last part of the stream ARN).'),
+});
+
+export const DYNAMODB_EVENT_NAMES = ['INSERT', 'MODIFY', 'REMOVE'] as const;
+
+const DynamoDbTriggerSchema = z.strictObject({
+  table: text('DynamoDB table name (the table part of the stream ARN).'),
+  eventName: optional(
+    z.union([z.enum(DYNAMODB_EVENT_NAMES), z.array(z.enum(DYNAMODB_EVENT_NAMES)).check(z.minLength(1))]),
+    'The change, or changes, the route takes: INSERT, MODIFY, REMOVE. Without it, every change of the table.',
+  ),
+});
+
 export const ACTIONS = ['start', 'signalWithStart', 'updateWithStart', 'signal', 'update'] as const;
 export const UPDATE_WAITS = ['accepted', 'completed'] as const;
 
@@ -256,7 +270,7 @@ const UpdateSchema = z.strictObject({
   args: argsOf('update'),
   waitFor: optional(
     z.enum(UPDATE_WAITS),
-    'SQS and EventBridge: wait until the update is accepted (default), or until it completes. HTTP waits for completion within its wait budget either way.',
+    'SQS, EventBridge, Kinesis and DynamoDB: wait until the update is accepted (default), or until it completes. HTTP waits for completion within its wait budget either way.',
   ),
 });
 
@@ -272,7 +286,7 @@ const RouteSchema = z
     update: optional(UpdateSchema, 'The update of update and updateWithStart.'),
     missingWorkflowRetrySeconds: optional(
       z.number().check(z.int(), z.nonnegative()),
-      'signal and update from SQS or EventBridge: for this long after the event was sent (default 300), a missing workflow may still be starting, and the event is retried; after it, it fails permanently.',
+      'signal and update from SQS, EventBridge, Kinesis or DynamoDB: for this long after the event was sent (default 300), a missing workflow may still be starting, and the event is retried; after it, it fails permanently.',
     ),
     http: optional(HttpTriggerSchema, 'Start on an API Gateway request.'),
     sqs: optional(SqsTriggerSchema, 'Start on an SQS message.'),
@@ -284,10 +298,18 @@ const RouteSchema = z
     ),
     sns: optional(SnsTriggerSchema, 'Start on an SNS message, delivered to the function by a subscription.'),
     s3: optional(S3TriggerSchema, 'Start on an S3 event notification, delivered to the function directly.'),
+    kinesis: optional(
+      KinesisTriggerSchema,
+      "Start on a record of a Kinesis data stream; the record's data must be JSON (base64-decoded, it is {data}).",
+    ),
+    dynamodb: optional(
+      DynamoDbTriggerSchema,
+      'Start on a change record of a DynamoDB stream; its images are plain JSON ({newImage}, {oldImage}, {keys}).',
+    ),
     workflowType: text('Workflow type name; must be a key of "workflows".'),
     workflowId: optional(
       z.string().check(z.minLength(1)),
-      'Workflow ID template. Build it from a business key so duplicates collapse. Default: "<workflowType>-" and the event\'s identity (http: Idempotency-Key header, else the request ID; sqs: message ID; eventbridge: event ID; schedule: rule name and time; scheduler: group, name and scheduled time; sns: message ID; s3: bucket, key and sequencer).',
+      'Workflow ID template. Build it from a business key so duplicates collapse. Default: "<workflowType>-" and the event\'s identity (http: Idempotency-Key header, else the request ID; sqs: message ID; eventbridge: event ID; schedule: rule name and time; scheduler: group, name and scheduled time; sns: message ID; s3: bucket, key and sequencer; kinesis: stream, shard ID and sequence number; dynamodb: event ID).',
     ),
     inputSchema: inputSchema(
       "JSON Schema (2020-12) the rendered input must satisfy on this route, in place of its workflow type's.",
@@ -326,6 +348,7 @@ export type JsonValue = z.output<ReturnType<typeof z.json>>;
 export type WorkflowEntry = RoutesFile['workflows'][string];
 export type Action = (typeof ACTIONS)[number];
 export type UpdateWait = (typeof UPDATE_WAITS)[number];
+export type DynamoDbEventName = (typeof DYNAMODB_EVENT_NAMES)[number];
 export type SearchAttributeTypeName = (typeof SEARCH_ATTRIBUTE_TYPES)[number];
 /** The start options a workflow type and a route may both set. */
 export type StartOptionsSpec = Pick<WorkflowEntry, keyof typeof startOptionsShape>;

@@ -2,7 +2,11 @@ import { readFileSync } from 'node:fs';
 import type {
   APIGatewayProxyEvent,
   APIGatewayProxyEventV2,
+  DynamoDBRecord,
+  DynamoDBStreamEvent,
   EventBridgeEvent,
+  KinesisStreamEvent,
+  KinesisStreamRecord,
   SQSEvent,
   SQSRecord,
 } from 'aws-lambda';
@@ -79,3 +83,58 @@ export const eventBridgeEvent = (
   detail,
   ...overrides,
 });
+
+let sequence = 0;
+/** A stream sequence number, increasing and unique per test process, as long as AWS's. */
+export const sequenceNumber = (): string => {
+  sequence += 1;
+  return `4959${Date.now()}${String(process.pid).padStart(7, '0')}${String(sequence).padStart(8, '0')}`;
+};
+
+/** One Kinesis record from the documented fixture: `data` as JSON (base64), unless it is a string already. */
+export const kinesisRecord = (
+  data: unknown,
+  overrides: { stream?: string; shardId?: string; partitionKey?: string; sequenceNumber?: string } = {},
+): KinesisStreamRecord => {
+  const template = fixture<KinesisStreamEvent>('kinesis/orders-batch.json').Records[0] as KinesisStreamRecord;
+  const number = overrides.sequenceNumber ?? sequenceNumber();
+  const text = typeof data === 'string' ? data : JSON.stringify(data);
+  return {
+    ...template,
+    kinesis: {
+      ...template.kinesis,
+      partitionKey: overrides.partitionKey ?? template.kinesis.partitionKey,
+      sequenceNumber: number,
+      data: Buffer.from(text).toString('base64'),
+    },
+    eventID: `${overrides.shardId ?? 'shardId-000000000006'}:${number}`,
+    eventSourceARN: `arn:aws:kinesis:us-east-2:123456789012:stream/${overrides.stream ?? 'orders-stream'}`,
+  };
+};
+
+export const kinesisEvent = (...records: KinesisStreamRecord[]): KinesisStreamEvent => ({ Records: records });
+
+/** One DynamoDB stream record from the documented fixture, with the change and images given (DynamoDB JSON). */
+export const dynamodbRecord = (
+  eventName: 'INSERT' | 'MODIFY' | 'REMOVE',
+  images: { keys: object; newImage?: object; oldImage?: object },
+  overrides: { table?: string; eventId?: string } = {},
+): DynamoDBRecord => {
+  const template = fixture<DynamoDBStreamEvent>('dynamodb/orders-changes.json').Records[0] as DynamoDBRecord;
+  const { NewImage: _new, OldImage: _old, ...change } = template.dynamodb ?? {};
+  return {
+    ...template,
+    eventID: overrides.eventId ?? crypto.randomUUID().replaceAll('-', ''),
+    eventName,
+    dynamodb: {
+      ...change,
+      Keys: images.keys as never,
+      ...(images.newImage !== undefined && { NewImage: images.newImage as never }),
+      ...(images.oldImage !== undefined && { OldImage: images.oldImage as never }),
+      SequenceNumber: sequenceNumber(),
+    },
+    eventSourceARN: `arn:aws:dynamodb:us-west-2:123456789012:table/${overrides.table ?? 'orders'}/stream/2015-06-27T00:48:05.899`,
+  };
+};
+
+export const dynamodbEvent = (...records: DynamoDBRecord[]): DynamoDBStreamEvent => ({ Records: records });

@@ -10,7 +10,14 @@ import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { unzipSync } from 'fflate';
 import { canarySecret, recordCaptured } from '../helpers/canary.ts';
-import { fixture, uid } from '../helpers/events.ts';
+import {
+  dynamodbEvent,
+  dynamodbRecord,
+  fixture,
+  kinesisEvent,
+  kinesisRecord,
+  uid,
+} from '../helpers/events.ts';
 import { startGrpcProxy } from '../helpers/grpcProxy.ts';
 import { startMoto } from '../helpers/moto.ts';
 import { type Stack, startStack } from '../helpers/stack.ts';
@@ -105,6 +112,31 @@ describe('built bundles', () => {
       const { description } = await stack.completed(`order-${ids[name]}`);
       assert.equal(description.type, 'processOrder');
     }
+  });
+
+  it('start workflows from Kinesis and DynamoDB stream records with the streams bundle, from its zip', async () => {
+    const [kinesisId, tableId] = [uid(), uid()];
+    const kinesis = kinesisEvent(kinesisRecord({ orderId: kinesisId }));
+    const dynamodb = dynamodbEvent(
+      dynamodbRecord('INSERT', {
+        keys: { orderId: { S: tableId } },
+        newImage: { orderId: { S: tableId }, total: { N: '12.5' } },
+      }),
+    );
+    const env = { ROUTES_FILE: CONTRACT_ROUTES };
+    const results = await Promise.all([
+      invokeBundle('streams', kinesis, env, 'zip'),
+      invokeBundle('streams', dynamodb, env, 'zip'),
+    ]);
+    assert.deepEqual(results, [{ batchItemFailures: [] }, { batchItemFailures: [] }]);
+    assert.deepEqual((await stack.completed(`order-${kinesisId}`)).result, {
+      processed: true,
+      input: { orderId: kinesisId },
+    });
+    assert.deepEqual((await stack.completed(`order-created-${tableId}`)).result, {
+      processed: true,
+      input: { orderId: tableId, total: 12.5 },
+    });
   });
 
   it('keep error names through minification, for problem types and logs', async () => {

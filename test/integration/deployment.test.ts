@@ -9,7 +9,14 @@ import { unzipSync } from 'fflate';
 import { checkBundledRoutes } from '../../infra/build.ts';
 import { lintTemplates } from '../../infra/cfnLint.ts';
 import { scanTemplates } from '../../infra/checkov.ts';
-import { DeploymentError, type DeploymentSettings, derive } from '../../infra/derive.ts';
+import {
+  DeploymentError,
+  type DeploymentSettings,
+  DYNAMODB_READ,
+  derive,
+  KINESIS_READ,
+  localKinesisArn,
+} from '../../infra/derive.ts';
 import {
   type CloudFormationResource,
   type CloudFormationTemplate,
@@ -57,11 +64,21 @@ const WEBHOOK_ARNS = [
   'arn:aws:secretsmanager:eu-west-1:123456789012:secret:webhooks/stripe-Ef34Gh',
 ] as const;
 
-/** The routes files the variants deploy: the example, one with a FIFO queue, one with a route of each kind more. */
+const CLICKS_STREAM_ARN = 'arn:aws:kinesis:us-east-1:210987654321:stream/clicks';
+const TABLE_STREAM_ARNS = {
+  orders: 'arn:aws:dynamodb:us-east-1:123456789012:table/orders/stream/2026-01-01T00:00:00.000',
+  customers: 'arn:aws:dynamodb:us-east-1:123456789012:table/customers/stream/2026-01-02T00:00:00.000',
+};
+
+/**
+ * The routes files the variants deploy: the example, one with a FIFO queue, one with a route of each kind
+ * more, one with Kinesis and DynamoDB routes.
+ */
 const ROUTES = {
   example: join(ROOT, 'routes.json'),
   fifo: join(ROOT, 'test', 'routes', 'deploy-fifo.json'),
   added: join(ROOT, 'test', 'routes', 'deploy-added.json'),
+  streams: join(ROOT, 'test', 'routes', 'deploy-streams.json'),
 };
 const readRoutes = (path: string) => JSON.parse(readFileSync(path, 'utf8')) as RoutesFile;
 
@@ -109,6 +126,18 @@ const VARIANTS = {
   // Add a route of each kind to routes.json, package, and find each deployed; with only the one required
   // parameter: every optional part off, every bound at its default.
   added: { routes: ROUTES.added, params: { temporalAddress: 'temporal.internal:7233' } },
+  // Kinesis streams (one of this account, one of another, given by ARN) and DynamoDB tables, read from
+  // the start of their streams, with a customer key.
+  streams: {
+    routes: ROUTES.streams,
+    params: {
+      temporalAddress: 'temporal.internal:7233',
+      kinesisStreamArns: CLICKS_STREAM_ARN,
+      dynamodbStreamArns: `${TABLE_STREAM_ARNS.orders},${TABLE_STREAM_ARNS.customers}`,
+      streamsStartingPosition: 'TRIM_HORIZON',
+      kmsKeyArn: KMS_KEY_ARN,
+    },
+  },
   // A mistake cfn-lint must catch: the secret's name where its ARN belongs.
   secretName: {
     routes: ROUTES.example,
@@ -134,9 +163,11 @@ const FAILING = {
   },
   // No build: nothing to derive the routes from.
   noBuild: { routes: null, params: { temporalAddress: 'temporal.internal:7233' } },
+  // DynamoDB routes without their tables' stream ARNs, which end in a label and cannot be derived.
+  streamsNoArn: { routes: ROUTES.streams, params: { temporalAddress: 'temporal.internal:7233' } },
 } as const;
 
-type Trigger = 'http' | 'sqs' | 'eventbridge' | 'schedule' | 'scheduler';
+type Trigger = 'http' | 'sqs' | 'eventbridge' | 'schedule' | 'scheduler' | 'kinesis' | 'dynamodb';
 const routesOf = <K extends Trigger>(file: RoutesFile, kind: K) =>
   file.routes.flatMap((route) =>
     route[kind] === undefined ? [] : [route[kind] as NonNullable<(typeof route)[K]>],
@@ -885,6 +916,113 @@ describe('serverless package', () => {
     });
   });
 
+  describe('streams', () => {
+    const STREAMS = 'StreamsLambdaFunction';
+    const mappings = () => propertiesOfType(deployed.streams, 'AWS::Lambda::EventSourceMapping');
+    const localStream = localKinesisArn;
+
+    it('deploys no streams function, role, queue or mapping without kinesis or dynamodb routes', () => {
+      for (const variant of ['example', 'fifoJwt', 'added'] as const) {
+        const ids = Object.keys(deployed[variant].Resources).filter((id) => id.startsWith('Streams'));
+        assert.deepEqual(ids, [], variant);
+        const types = resourcesOfType(deployed[variant], 'AWS::Lambda::EventSourceMapping').map(
+          ([, mapping]) => JSON.stringify(mapping.Properties?.FunctionName),
+        );
+        assert.ok(!types.some((name) => name.includes(STREAMS)), variant);
+      }
+    });
+
+    it('deploys the streams function from its zip, with a role, log group, network and key like the others', () => {
+      const properties = propertiesOf(deployed.streams, STREAMS);
+      assert.match((properties.Code as { S3Key: string }).S3Key, /\/streams\.zip$/);
+      assert.equal(properties.Runtime, 'nodejs24.x');
+      assert.deepEqual(properties.Architectures, ['arm64']);
+      assert.equal(properties.Timeout, 30);
+      assert.deepEqual(properties.Role, getAtt('StreamsFunctionRole', 'Arn'));
+      assert.equal(properties.KmsKeyArn, KMS_KEY_ARN);
+      assert.equal(environmentOf(deployed.streams, STREAMS).TEMPORAL_ADDRESS, 'temporal.internal:7233');
+      const logGroup = propertiesOf(deployed.streams, 'StreamsLogGroup');
+      assert.equal(logGroup.RetentionInDays, 30);
+      assert.equal(logGroup.KmsKeyId, KMS_KEY_ARN);
+      assert.equal(resourcesOfType(deployed.streams, 'AWS::Lambda::Function').length, 4);
+    });
+
+    it('maps each stream and table the routes name once, reporting failures by sequence number, bisecting, retrying ten times, then to its queue', () => {
+      assert.deepEqual(
+        mappings().map(({ EventSourceArn }) => EventSourceArn),
+        [
+          localStream('orders-stream'),
+          CLICKS_STREAM_ARN,
+          TABLE_STREAM_ARNS.orders,
+          TABLE_STREAM_ARNS.customers,
+        ],
+      );
+      for (const mapping of mappings()) {
+        assert.deepEqual(mapping.FunctionName, getAtt(STREAMS, 'Arn'));
+        assert.deepEqual(mapping.FunctionResponseTypes, ['ReportBatchItemFailures']);
+        assert.equal(mapping.BisectBatchOnFunctionError, true);
+        assert.equal(mapping.MaximumRetryAttempts, 10);
+        assert.equal(mapping.StartingPosition, 'TRIM_HORIZON');
+        assert.deepEqual(mapping.DestinationConfig, {
+          OnFailure: { Destination: getAtt('StreamsDeadLetterQueue', 'Arn') },
+        });
+      }
+    });
+
+    it("filters a table's changes to the event names its routes take, and not when one route takes every change", () => {
+      const [, , orders, customers] = mappings();
+      assert.deepEqual(orders?.FilterCriteria, {
+        Filters: [{ Pattern: JSON.stringify({ eventName: ['INSERT', 'REMOVE'] }) }],
+      });
+      assert.equal(customers?.FilterCriteria, undefined);
+      assert.equal(mappings()[0]?.FilterCriteria, undefined, 'Kinesis records are never filtered');
+    });
+
+    it('lets its role read the streams, send to its dead-letter queue and write its logs, nothing more', () => {
+      const statements = statementsOf(deployed.streams.Resources.StreamsFunctionRole as never);
+      assert.deepEqual(
+        statements.map((statement) => [actionsOf(statement), statement.Resource]),
+        [
+          [['logs:CreateLogStream', 'logs:PutLogEvents'], getAtt('StreamsLogGroup', 'Arn')],
+          [[...KINESIS_READ], [localStream('orders-stream'), CLICKS_STREAM_ARN]],
+          [[...DYNAMODB_READ], [TABLE_STREAM_ARNS.orders, TABLE_STREAM_ARNS.customers]],
+          [['sqs:SendMessage'], getAtt('StreamsDeadLetterQueue', 'Arn')],
+          [['kms:GenerateDataKey'], KMS_KEY_ARN],
+        ],
+      );
+    });
+
+    it('keeps failed batches in an encrypted queue with an alarm, alarms on errors and a shard falling behind, and shows the function on the dashboard', () => {
+      const queue = propertiesOf(deployed.streams, 'StreamsDeadLetterQueue');
+      assert.equal(queue.KmsMasterKeyId, KMS_KEY_ARN);
+      assert.equal(queue.MessageRetentionPeriod, 1209600);
+      assert.deepEqual(propertiesOf(deployed.streams, 'StreamsDeadLetterQueueAlarm').Dimensions, [
+        { Name: 'QueueName', Value: getAtt('StreamsDeadLetterQueue', 'QueueName') },
+      ]);
+      const alarmOf = (id: string) => propertiesOf(deployed.streams, id);
+      for (const [id, metric] of [
+        ['StreamsErrorsAlarm', 'Errors'],
+        ['StreamsIteratorAgeAlarm', 'IteratorAge'],
+      ] as const) {
+        assert.equal(alarmOf(id).MetricName, metric);
+        assert.deepEqual(alarmOf(id).Dimensions, [{ Name: 'FunctionName', Value: { Ref: STREAMS } }]);
+      }
+      assert.equal(alarmOf('StreamsIteratorAgeAlarm').Threshold, 300_000);
+      const body = JSON.stringify(propertiesOf(deployed.streams, 'Dashboard').DashboardBody);
+      assert.match(body, /"Ref":"StreamsLambdaFunction"/);
+      assert.match(body, /StreamsDeadLetterQueue/);
+    });
+
+    it("refuses a DynamoDB route whose table's stream ARN is not given, naming the table and the parameter", () => {
+      assert.match(
+        failures.streamsNoArn,
+        /DynamoDB table "orders": its stream ARN is not in the dynamodbStreamArns parameter/,
+      );
+      assert.match(failures.streamsNoArn, /DynamoDB table "customers"/);
+      assert.doesNotMatch(failures.streamsNoArn, /Kinesis stream/, 'a Kinesis ARN is derived from its name');
+    });
+  });
+
   describe('IAM', () => {
     it('gives each function a role of its own', () => {
       for (const [name, id] of Object.entries(FUNCTIONS)) {
@@ -897,7 +1035,7 @@ describe('serverless package', () => {
     });
 
     it('scopes every permission to ARNs and names every action, with or without the optional parts', () => {
-      for (const variant of ['example', 'fifoJwt', 'added'] as const) {
+      for (const variant of ['example', 'fifoJwt', 'added', 'streams'] as const) {
         // Deny statements (the deployment bucket's TLS-only policy) only take permissions away.
         const allowed = allStatements(deployed[variant]).filter(
           ([, statement]) => statement.Effect === 'Allow',
@@ -1323,7 +1461,7 @@ describe('serverless package', () => {
 
   describe('checkov', () => {
     it('fails no check on the default template, nor with a VPC and a customer key, but those infra/checkov.yaml skips with a reason', async () => {
-      const { code, output } = await scanTemplates([files.added, files.fifoJwt]);
+      const { code, output } = await scanTemplates([files.added, files.fifoJwt, files.streams]);
       assert.equal(code, 0, output);
       assert.match(output, /Passed checks: \d+, Failed checks: 0/);
       const config = readFileSync(join(ROOT, 'infra', 'checkov.yaml'), 'utf8');
@@ -1363,6 +1501,7 @@ describe('derive', () => {
     alarmActions: [],
     metrics: { namespace: 'TemporalTriggers', service: 'svc' },
   };
+  const streams = { kinesisStreamArns: [], dynamodbStreamArns: [], startingPosition: 'LATEST' };
   const file = (...routes: object[]) =>
     ({
       workflows: { run: { taskQueue: 'q' } },
@@ -1421,9 +1560,30 @@ describe('derive', () => {
     assert.equal(twice.sqsEvents.length, 1);
   });
 
-  it('derives no queue policy, rule policy or scheduler role when nothing needs one', () => {
-    const { resources, sqsEvents } = derive(file({ http: { method: 'GET', path: '/x' } }), settings);
+  it('refuses a stream ARN that is none, and a starting position Lambda does not take', () => {
+    const message = problemsOf(file({ kinesis: { stream: 's' } }, { dynamodb: { table: 'orders' } }), {
+      streams: {
+        ...streams,
+        kinesisStreamArns: ['arn:aws:kinesis:us-east-1:123456789012:s'],
+        dynamodbStreamArns: ['arn:aws:dynamodb:us-east-1:123456789012:table/orders'],
+        startingPosition: 'AT_TIMESTAMP',
+      },
+    });
+    assert.match(
+      message,
+      /kinesisStreamArns: "arn:aws:kinesis:us-east-1:123456789012:s" is not the ARN of a stream/,
+    );
+    assert.match(message, /dynamodbStreamArns: "arn:aws:dynamodb:[^"]+" is not the ARN of a stream/);
+    assert.match(message, /streamsStartingPosition: "AT_TIMESTAMP" is not LATEST or TRIM_HORIZON/);
+  });
+
+  it('derives no queue policy, rule policy, scheduler role or streams function when nothing needs one', () => {
+    const { resources, sqsEvents, streamsFunction } = derive(
+      file({ http: { method: 'GET', path: '/x' } }),
+      settings,
+    );
     assert.deepEqual(sqsEvents, []);
+    assert.equal(streamsFunction, null);
     assert.deepEqual(Object.keys(resources.Resources), ['BusEventBridgeEventBus', 'Dashboard']);
     assert.deepEqual(resources.extensions, {});
   });

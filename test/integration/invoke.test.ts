@@ -42,4 +42,21 @@ describe('npm run invoke', () => {
       'processOrder-invoices-incoming/March 2026/invoice #1.pdf-0055AED6DCD90281E5',
     );
   });
+
+  it('takes Kinesis and DynamoDB Streams event files, routed by the routes file ROUTES_FILE names', () => {
+    const { NODE_TEST_CONTEXT: _, ...env } = process.env;
+    for (const file of [
+      'test/events/kinesis/orders-batch.json',
+      'test/events/dynamodb/orders-changes.json',
+    ]) {
+      const { stdout, stderr, status } = spawnSync('npm', ['run', '-s', 'invoke', '--', 'streams', file], {
+        cwd: ROOT,
+        env: { ...env, ROUTES_FILE: 'test/routes/contract.json' },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      assert.equal(status, 0, stderr);
+      assert.deepEqual(JSON.parse(stdout), { batchItemFailures: [] }, file);
+    }
+  });
 });

@@ -6,6 +6,13 @@ import { localDeployment } from '../../scripts/localDeployment.ts';
 import { recordOf } from '../../scripts/localSqs.ts';
 
 describe('localDeployment', () => {
+  it('leaves out the Kinesis and DynamoDB routes, which have no local stand-in', () => {
+    const deployment = localDeployment(
+      fileURLToPath(new URL('../routes/deploy-streams.json', import.meta.url)),
+    );
+    assert.deepEqual(deployment.queues, []);
+  });
+
   it("takes the queues, mappings, rules and retries from derive and serverless.yml, a FIFO queue's too, and the attributes its route asks for", () => {
     const deployment = localDeployment(fileURLToPath(new URL('../routes/deploy-fifo.json', import.meta.url)));
     const fifo = deployment.queues.find(({ name }) => name === 'orders.fifo');

@@ -74,7 +74,9 @@ describe('bundlesFresh (npm run invoke skips the build)', () => {
     return root;
   };
   const bundles = (seconds: number) =>
-    Object.fromEntries(['http', 'sqs', 'eventbridge'].map((name) => [`dist/${name}/index.mjs`, seconds]));
+    Object.fromEntries(
+      ['http', 'sqs', 'eventbridge', 'streams'].map((name) => [`dist/${name}/index.mjs`, seconds]),
+    );
 
   it('is true when every bundle is newer than every source, and false when one source is newer', async () => {
     const fresh = tree({ 'lib/a.ts': 1_000, 'routes.json': 1_000, ...bundles(2_000) });

@@ -1,44 +1,15 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
-import type { WorkflowResult } from '#lib/actions.ts';
 import { resetConfig } from '#lib/config.ts';
-import { StartFailedError } from '#lib/errors.ts';
-import type { WorkflowRequest } from '#lib/normalize/types.ts';
 import { compileRoutes } from '#lib/routes/validate.ts';
 import { processSqsBatch } from '#lib/sources/sqs.ts';
 import { lambdaContext } from '../../scripts/lambdaContext.ts';
 import { fixture, sqsEvent, sqsRecord } from '../helpers/events.ts';
 import { captureLogs } from '../helpers/logs.ts';
+import { recordingStart } from '../helpers/starts.ts';
 
 const routes = compileRoutes(fixture('../routes/contract.json'), 'contract.json', undefined);
-
-/** A start that records what it was asked, and how many starts were in flight at once. */
-const recordingStart = (options: { fail?: (orderId: string) => boolean; delayMs?: number } = {}) => {
-  const order: string[] = [];
-  let inFlight = 0;
-  let maxInFlight = 0;
-  const start = async (request: WorkflowRequest): Promise<WorkflowResult> => {
-    const { orderId } = request.input as { orderId: string };
-    order.push(orderId);
-    inFlight += 1;
-    maxInFlight = Math.max(maxInFlight, inFlight);
-    await new Promise((resolve) => setTimeout(resolve, options.delayMs ?? 5));
-    inFlight -= 1;
-    if (options.fail?.(orderId)) throw new StartFailedError(`start of ${orderId} failed`);
-    const { workflowId, workflowType, taskQueue } = request;
-    return {
-      action: 'start',
-      workflowId,
-      workflowType,
-      taskQueue,
-      runId: 'r',
-      namespace: 'default',
-      started: true,
-    };
-  };
-  return { start, order, maxInFlight: () => maxInFlight };
-};
 
 const fifoRecord = (orderId: string, group: string): SQSRecord => {
   const record = sqsRecord({ orderId }, { queue: 'orders.fifo', attributes: {}, messageId: `m-${orderId}` });
