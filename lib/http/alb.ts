@@ -1,4 +1,3 @@
-import { STATUS_CODES } from 'node:http';
 import type { MiddlewareObj } from '@middy/core';
 import type { ALBEvent, ALBResult, APIGatewayProxyResultV2 } from 'aws-lambda';
 import type { HttpEvent } from './request.ts';
@@ -22,6 +21,30 @@ export const decodeQueryComponent = (text: string): string => {
   }
 };
 
+/**
+ * The reason phrases of the statuses the function answers with (RFC 9110), for an ALB's
+ * `statusDescription`. A table of its own: node:http's STATUS_CODES would load node:http at cold start.
+ */
+const REASONS: Readonly<Record<number, string>> = {
+  200: 'OK',
+  202: 'Accepted',
+  204: 'No Content',
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+};
+
 /** The target group's multi-value headers setting shows in the event: it then holds only the multi-value maps. */
 const multiValue = (event: ALBEvent): boolean => event.multiValueHeaders !== undefined;
 
@@ -34,7 +57,7 @@ export const toAlbResult = (response: APIGatewayProxyResultV2, multi: boolean): 
   );
   return {
     statusCode,
-    statusDescription: `${statusCode} ${STATUS_CODES[statusCode] ?? ''}`.trim(),
+    statusDescription: `${statusCode} ${REASONS[statusCode] ?? ''}`.trim(),
     ...(multi
       ? {
           multiValueHeaders: Object.fromEntries(

@@ -12,7 +12,7 @@ describe('toAlbResult', () => {
   it('answers with the status, its description and the headers', () => {
     assert.deepEqual(toAlbResult(response, false), {
       statusCode: 422,
-      statusDescription: '422 Unprocessable Entity',
+      statusDescription: '422 Unprocessable Content',
       headers: { 'content-type': 'application/problem+json', 'x-frame-options': 'DENY' },
       body: '{"status":422}',
       isBase64Encoded: false,
