@@ -13,7 +13,9 @@ import { logger } from '#lib/logger.ts';
 import { countBatch } from '#lib/metrics.ts';
 import { fromEnvelope, fromRoute, withEventId } from '#lib/normalize/resolve.ts';
 import type { WorkflowRequest } from '#lib/normalize/types.ts';
+import { type ConditionsOf, condition, firstMatch } from '#lib/routes/conditions.ts';
 import type { Routes } from '#lib/routes/model.ts';
+import type { Route } from '#lib/routes/schema.ts';
 import { fromXrayHeader } from '#lib/trace/context.ts';
 import { actOnEvent } from './event.ts';
 
@@ -43,14 +45,22 @@ const stringAttributes = (record: SQSRecord): Record<string, string> => {
   return result;
 };
 
+/** What an SQS route asks of a record: its queue, and each message attribute it names, with that value. */
+export const sqsConditions = (record: SQSRecord): ConditionsOf<Route> => {
+  const queue = queueName(record.eventSourceARN);
+  const attributes = stringAttributes(record);
+  return ({ sqs }) => [
+    condition('queue', sqs?.queue, queue),
+    ...Object.entries(sqs?.attributes ?? {}).map(([name, value]) =>
+      condition(`attribute ${name}`, value, attributes[name]),
+    ),
+  ];
+};
+
 const normalizeRecord = (routes: Routes, record: SQSRecord): WorkflowRequest => {
   const queue = queueName(record.eventSourceARN);
   const attributes = stringAttributes(record);
-  const route = routes.sqs.find(
-    ({ sqs }) =>
-      sqs?.queue === queue &&
-      Object.entries(sqs.attributes ?? {}).every(([name, value]) => attributes[name] === value),
-  );
+  const route = firstMatch(routes.sqs, sqsConditions(record));
   const { messageId } = record;
   const body = parseBody(record.body, messageId);
   if (route !== undefined) {
