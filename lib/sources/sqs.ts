@@ -37,7 +37,7 @@ const parseBody = (body: string, messageId: string): unknown => {
   }
 };
 
-const stringAttributes = (record: SQSRecord): Record<string, string> => {
+const stringAttributes = (record: Pick<SQSRecord, 'messageAttributes'>): Record<string, string> => {
   const result: Record<string, string> = {};
   for (const [name, attribute] of Object.entries(record.messageAttributes ?? {})) {
     if (attribute.stringValue !== undefined) result[name] = attribute.stringValue;
@@ -46,7 +46,9 @@ const stringAttributes = (record: SQSRecord): Record<string, string> => {
 };
 
 /** What an SQS route asks of a record: its queue, and each message attribute it names, with that value. */
-export const sqsConditions = (record: SQSRecord): ConditionsOf<Route> => {
+export const sqsConditions = (
+  record: Pick<SQSRecord, 'eventSourceARN' | 'messageAttributes'>,
+): ConditionsOf<Route> => {
   const queue = queueName(record.eventSourceARN);
   const attributes = stringAttributes(record);
   return ({ sqs }) => [

@@ -1,0 +1,242 @@
+import type { SQSEvent } from 'aws-lambda';
+import { isTriggerError } from '#lib/errors.ts';
+import {
+  checkBody,
+  type HttpEvent,
+  httpConditions,
+  matchHttp,
+  toHttpRequest,
+  workflowRequestOf,
+} from '#lib/http/request.ts';
+import { signatureHeaderOf } from '#lib/http/signatureHeader.ts';
+import type { WorkflowRequest } from '#lib/normalize/types.ts';
+import { type Condition, type ConditionsOf, firstMatch } from '#lib/routes/conditions.ts';
+import type { Routes } from '#lib/routes/model.ts';
+import type { Route } from '#lib/routes/schema.ts';
+import type { TriggerKind } from '#lib/routes/triggers.ts';
+import {
+  eventBridgeConditions,
+  eventBridgeTriggerOf,
+  normalizeEventBridge,
+} from '#lib/sources/eventbridge.ts';
+import { normalizeSqsRecord, sqsConditions } from '#lib/sources/sqs.ts';
+
+/*
+ * `npm run routes -- explain`: what the functions would do with an event, without doing it. Matching
+ * and normalizing are the functions' own (the sources' conditions, matchHttp, normalizeSqsRecord,
+ * normalizeEventBridge, workflowRequestOf); nothing here calls Temporal or reads a secret.
+ */
+
+/** The function that takes an event: http (API Gateway, ALB), sqs, or eventbridge (events and schedules). */
+export type Source = 'http' | 'sqs' | 'eventbridge';
+
+/** A route of the event's trigger that did not match, and its conditions, met or not. */
+export interface NearRoute {
+  readonly name: string;
+  readonly met: number;
+  readonly conditions: readonly Condition[];
+}
+
+/** An error that normalizing threw: its message, and whatever else it carries (the route, the path, the violations). */
+export interface Failure {
+  readonly name: string;
+  readonly message: string;
+  readonly statusCode?: number;
+  readonly permanent?: boolean;
+  readonly fields: Readonly<Record<string, unknown>>;
+}
+
+/** What the function would do with one event, or one SQS record. */
+export interface Explanation {
+  /** The event, in a few words: `POST /orders/acme`, `message <id>`, `"OrderPlaced" from com.example.shop`. */
+  readonly event: string;
+  /** Whose routes it is matched against; undefined for a Scheduler target input, which can only be the envelope. */
+  readonly trigger: TriggerKind | undefined;
+  /** A route, the canonical envelope, a status request (HTTP GET /workflows/{id}), or nothing. */
+  readonly match: 'route' | 'envelope' | 'status' | 'none';
+  /** The route that matched, and the conditions it met. */
+  readonly route?: { readonly name: string; readonly conditions: readonly Condition[] };
+  /** A status request's workflow ID: it starts nothing. */
+  readonly workflowId?: string;
+  /** The matched route's webhook signature, which explain does not verify. */
+  readonly signature?: {
+    readonly scheme: string;
+    readonly header: string | undefined;
+    readonly present: boolean;
+    readonly verified: false;
+  };
+  /** What the function would pass to performAction. */
+  readonly request?: WorkflowRequest;
+  readonly error?: Failure;
+  /** When nothing matched: the routes of the trigger nearest to matching, most conditions met first. */
+  readonly nearest?: readonly NearRoute[];
+}
+
+export const succeeded = (explanation: Explanation): boolean =>
+  explanation.match !== 'none' && explanation.error === undefined;
+
+/** How many near misses are shown. */
+const NEAREST = 3;
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
+
+/** Which function takes an event, by its shape; undefined when none does (usage error). */
+export const sourceOf = (event: unknown): Source | undefined => {
+  if (!isObject(event)) return undefined;
+  if (Array.isArray(event.Records)) {
+    const records = event.Records as unknown[];
+    const sqs = records.every((record) => isObject(record) && record.eventSource === 'aws:sqs');
+    return records.length > 0 && sqs ? 'sqs' : undefined;
+  }
+  if (isObject(event.requestContext)) {
+    if (event.version === '2.0' && isObject(event.requestContext.http)) return 'http';
+    if (typeof event.httpMethod === 'string') return 'http';
+  }
+  if (eventBridgeTriggerOf(event) !== undefined || 'workflowType' in event) return 'eventbridge';
+  return undefined;
+};
+
+/** Fields every TriggerError has; the rest are what this one adds. */
+const COMMON_FIELDS = new Set(['name', 'message', 'stack', 'cause', 'statusCode', 'title', 'permanent']);
+
+const failureOf = (error: unknown): Failure => {
+  if (!(error instanceof Error)) return { name: 'Error', message: String(error), fields: {} };
+  const fields = Object.fromEntries(Object.entries(error).filter(([key]) => !COMMON_FIELDS.has(key)));
+  return {
+    name: error.name,
+    message: error.message,
+    ...(isTriggerError(error) && { statusCode: error.statusCode, permanent: error.permanent }),
+    fields,
+  };
+};
+
+const attempt = (build: () => WorkflowRequest): { request: WorkflowRequest } | { error: Failure } => {
+  try {
+    return { request: build() };
+  } catch (error) {
+    return { error: failureOf(error) };
+  }
+};
+
+const metCount = (conditions: readonly Condition[]): number => conditions.filter(({ met }) => met).length;
+
+/** The routes nearest to matching: most conditions met, then fewest failed, then file order. */
+const nearestOf = <R>(
+  routes: readonly R[],
+  conditionsOf: ConditionsOf<R>,
+  nameOf: (route: R) => string,
+): NearRoute[] =>
+  routes
+    .map((route) => {
+      const conditions = conditionsOf(route);
+      return { name: nameOf(route), met: metCount(conditions), conditions };
+    })
+    .sort((a, b) => b.met - a.met || a.conditions.length - b.conditions.length)
+    .slice(0, NEAREST);
+
+/** An SQS record or an EventBridge input: the first route whose conditions it meets, else the envelope. */
+const explainRouted = (
+  event: string,
+  trigger: TriggerKind | undefined,
+  candidates: readonly Route[],
+  conditionsOf: ConditionsOf<Route>,
+  build: () => WorkflowRequest,
+): Explanation => {
+  const route = firstMatch(candidates, conditionsOf);
+  const outcome = attempt(build);
+  if (route !== undefined) {
+    return {
+      event,
+      trigger,
+      match: 'route',
+      route: { name: route.name, conditions: conditionsOf(route) },
+      ...outcome,
+    };
+  }
+  if ('request' in outcome) return { event, trigger, match: 'envelope', ...outcome };
+  const nearest = nearestOf(candidates, conditionsOf, ({ name }) => name);
+  return { event, trigger, match: trigger === undefined ? 'envelope' : 'none', ...outcome, nearest };
+};
+
+const explainHttp = (routes: Routes, event: HttpEvent, maxBodyBytes: number): Explanation => {
+  const request = toHttpRequest(event);
+  const label = `${request.method} ${request.path}`;
+  const conditionsOf = httpConditions(request);
+  let target: ReturnType<typeof matchHttp>;
+  try {
+    target = matchHttp(routes, request);
+  } catch (error) {
+    const nearest = nearestOf(routes.http, conditionsOf, ({ route }) => route.name);
+    return { event: label, trigger: 'http', match: 'none', error: failureOf(error), nearest };
+  }
+  if (target.kind === 'status') {
+    return { event: label, trigger: 'http', match: 'status', workflowId: target.workflowId };
+  }
+  const outcome = attempt(() => {
+    // In the handler's order: the body's size and type, then the templates.
+    checkBody(request, maxBodyBytes);
+    return workflowRequestOf(routes, target, request);
+  });
+  if (target.kind === 'envelope') return { event: label, trigger: 'http', match: 'envelope', ...outcome };
+  const compiled = routes.http.find(({ route }) => route === target.route);
+  const signature = target.route.http?.signature;
+  const header = signatureHeaderOf(signature);
+  return {
+    event: label,
+    trigger: 'http',
+    match: 'route',
+    route: { name: target.route.name, conditions: compiled === undefined ? [] : conditionsOf(compiled) },
+    ...(signature !== undefined && {
+      signature: {
+        scheme: signature.scheme,
+        header,
+        present: header !== undefined && request.headers[header] !== undefined,
+        verified: false,
+      },
+    }),
+    ...outcome,
+  };
+};
+
+const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+
+const eventBridgeLabel = (event: Record<string, unknown>): string => {
+  const source = text(event.source);
+  const detailType = text(event['detail-type']);
+  if (source !== undefined && detailType !== undefined) {
+    return `"${detailType}" from ${source}${text(event.id) === undefined ? '' : `, event ${event.id}`}`;
+  }
+  const arn = text(event.scheduleArn);
+  return arn === undefined ? 'a Scheduler target input' : `a Scheduler target input of ${arn}`;
+};
+
+const explainEventBridge = (routes: Routes, event: Record<string, unknown>): Explanation => {
+  const trigger = eventBridgeTriggerOf(event);
+  return explainRouted(
+    eventBridgeLabel(event),
+    trigger,
+    trigger === undefined ? [] : routes[trigger],
+    eventBridgeConditions(event),
+    () => normalizeEventBridge(routes, event),
+  );
+};
+
+const explainSqs = (routes: Routes, event: SQSEvent): Explanation[] =>
+  event.Records.map((record) =>
+    explainRouted(`message ${record.messageId}`, 'sqs', routes.sqs, sqsConditions(record), () =>
+      normalizeSqsRecord(routes, record),
+    ),
+  );
+
+/** What the functions would do with an event: one explanation per SQS record, else one. */
+export const explainEvent = (
+  routes: Routes,
+  source: Source,
+  event: unknown,
+  maxBodyBytes: number,
+): Explanation[] => {
+  if (source === 'sqs') return explainSqs(routes, event as SQSEvent);
+  if (source === 'http') return [explainHttp(routes, event as HttpEvent, maxBodyBytes)];
+  return [explainEventBridge(routes, event as Record<string, unknown>)];
+};
