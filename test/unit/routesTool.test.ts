@@ -11,7 +11,7 @@ import type { Routes } from '#lib/routes/model.ts';
 import { compileRoutes } from '#lib/routes/validate.ts';
 import { checkRoutes, problemLines } from '../../scripts/routesCheck.ts';
 import { type Explanation, explainEvent, sourceOf, succeeded } from '../../scripts/routesExplain.ts';
-import { formatExplanations } from '../../scripts/routesOutput.ts';
+import { formatCheck, formatExplanations } from '../../scripts/routesOutput.ts';
 import { eventBridgeEvent, fixture, httpEvent, sqsEvent, sqsRecord } from '../helpers/events.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -422,6 +422,36 @@ describe('check', () => {
       'route "nightly-again" never matches: route "nightly" comes first and matches every schedule event it would',
       'route "hourly-default" never matches: route "hourly" comes first and matches every scheduler event it would',
     ]);
+  });
+});
+
+describe('the examples in docs/routes.md', () => {
+  const docs = readFileSync(join(ROOT, 'docs', 'routes.md'), 'utf8');
+  const section = docs.slice(docs.indexOf('## Checking and explaining routes'));
+  const blocks = (kind: string) =>
+    [...section.matchAll(/```(\w+)\n([\s\S]*?)```/g)]
+      .filter(([, k]) => k === kind)
+      .map(([, , text]) => text ?? '');
+  /** A console block: the command, and what it prints. */
+  const printed = (block: string | undefined) => (block ?? '').replace(/^\$ .*\n/, '');
+
+  it('show what check prints, for the invalid file and for it fixed', () => {
+    const file = JSON.parse(blocks('json')[0] ?? '') as { routes: Record<string, unknown>[] };
+    const [invalid, fixed] = blocks('console');
+
+    assert.equal(formatCheck('routes.json', checkRoutes(file, 'routes.json', undefined)), printed(invalid));
+    Object.assign(file.routes[0] as object, { workflowId: 'order-{body.orderId}' });
+    Object.assign(file.routes[1] as object, { name: 'orders-queue', workflowType: 'processOrder' });
+    assert.equal(formatCheck('routes.json', checkRoutes(file, 'routes.json', undefined)), printed(fixed));
+  });
+
+  it('show what explain prints for test/events/sqs/orders-batch.json', () => {
+    const block = blocks('console')[2];
+    assert.match(block ?? '', /^\$ npm run -s routes -- explain test\/events\/sqs\/orders-batch.json\n/);
+    assert.equal(
+      formatExplanations('sqs', explain(example, fixture('sqs/orders-batch.json'))),
+      printed(block),
+    );
   });
 });
 
