@@ -24,6 +24,15 @@ export const condition = (
   met: boolean = expected === actual,
 ): Condition => ({ name, expected, actual, met });
 
+/** Each message attribute a route names (SQS, SNS), held with that value. */
+export const attributeConditions = (
+  expected: Readonly<Record<string, string>> | undefined,
+  attributes: Readonly<Record<string, string>>,
+): Condition[] =>
+  Object.entries(expected ?? {}).map(([name, value]) =>
+    condition(`attribute ${name}`, value, Object.hasOwn(attributes, name) ? attributes[name] : undefined),
+  );
+
 /** The first route, in file order, whose every condition the event meets. */
 export const firstMatch = <R>(routes: readonly R[], conditionsOf: ConditionsOf<R>): R | undefined =>
   routes.find((route) => conditionsOf(route).every(({ met }) => met));

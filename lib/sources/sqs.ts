@@ -13,7 +13,7 @@ import { logger } from '#lib/logger.ts';
 import { countBatch } from '#lib/metrics.ts';
 import { fromEnvelope, fromRoute, withEventId } from '#lib/normalize/resolve.ts';
 import type { WorkflowRequest } from '#lib/normalize/types.ts';
-import { type ConditionsOf, condition, firstMatch } from '#lib/routes/conditions.ts';
+import { attributeConditions, type ConditionsOf, condition, firstMatch } from '#lib/routes/conditions.ts';
 import type { Routes } from '#lib/routes/model.ts';
 import type { Route } from '#lib/routes/schema.ts';
 import { fromXrayHeader } from '#lib/trace/context.ts';
@@ -53,9 +53,7 @@ export const sqsConditions = (
   const attributes = stringAttributes(record);
   return ({ sqs }) => [
     condition('queue', sqs?.queue, queue),
-    ...Object.entries(sqs?.attributes ?? {}).map(([name, value]) =>
-      condition(`attribute ${name}`, value, attributes[name]),
-    ),
+    ...attributeConditions(sqs?.attributes, attributes),
   ];
 };
 
