@@ -7,6 +7,8 @@ import type { HttpRoute, Routes } from '#lib/routes/model.ts';
 import type { Route } from '#lib/routes/schema.ts';
 import { compileRoutes } from '#lib/routes/validate.ts';
 import { eventBridgeConditions, eventBridgeTriggerOf } from '#lib/sources/eventbridge.ts';
+import { s3Conditions } from '#lib/sources/s3.ts';
+import { snsConditions } from '#lib/sources/sns.ts';
 import { sqsConditions } from '#lib/sources/sqs.ts';
 
 /*
@@ -37,7 +39,7 @@ export const problemLines = (message: string): string[] => {
   return problems.length > 0 ? problems : [message];
 };
 
-/** A segment that no literal of a path pattern holds: it stands for any value of a path parameter. */
+/** Text that no literal of a route holds: it stands for any value of a path parameter, key or event name. */
 const ANY_SEGMENT = '\u0000';
 
 type AnyEventBridgeEvent = Partial<EventBridgeEvent<string, unknown>> & Record<string, unknown>;
@@ -57,6 +59,29 @@ const leastSqs = ({ sqs }: Route): ConditionsOf<Route> =>
       ]),
     ),
   });
+
+const leastSns = ({ sns }: Route): ConditionsOf<Route> =>
+  snsConditions({
+    TopicArn: `arn:aws:sns:::${sns?.topic}`,
+    MessageAttributes: Object.fromEntries(
+      Object.entries(sns?.attributes ?? {}).map(([name, Value]) => [name, { Type: 'String', Value }]),
+    ),
+  });
+
+/**
+ * S3: a key of the route's prefix and suffix around any text, URL-encoded as S3 sends it, under each of
+ * its event names (`ObjectCreated:*` standing for any of them); an earlier route must match them all.
+ */
+const leastS3 = ({ s3 }: Route): ConditionsOf<Route> => {
+  const key = encodeURIComponent(`${s3?.prefix ?? ''}${ANY_SEGMENT}${s3?.suffix ?? ''}`);
+  const names = (s3?.events ?? ['*']).map((name) =>
+    name.endsWith('*') ? `${name.slice(0, -1)}${ANY_SEGMENT}` : name,
+  );
+  const records = names.map((eventName) =>
+    s3Conditions({ eventName, s3: { bucket: { name: s3?.bucket ?? '' }, object: { key } } }),
+  );
+  return (route) => records.flatMap((conditionsOf) => conditionsOf(route));
+};
 
 const leastEvent = ({ eventbridge }: Route): AnyEventBridgeEvent => ({
   source: eventbridge?.source,
@@ -111,6 +136,8 @@ export const routeWarnings = (routes: Routes): string[] => {
     ...shadowed('eventbridge', routes.eventbridge, name, (route) => eventBridgeConditions(leastEvent(route))),
     ...shadowed('schedule', routes.schedule, name, (route) => eventBridgeConditions(leastTick(route))),
     ...shadowed('scheduler', routes.scheduler, name, (route) => eventBridgeConditions(leastTick(route))),
+    ...shadowed('sns', routes.sns, name, leastSns),
+    ...shadowed('s3', routes.s3, name, leastS3),
   ];
 };
 

@@ -1,4 +1,4 @@
-import type { SQSEvent } from 'aws-lambda';
+import type { S3Event, SNSEvent, SQSEvent } from 'aws-lambda';
 import { isTriggerError } from '#lib/errors.ts';
 import {
   checkBody,
@@ -19,16 +19,25 @@ import {
   eventBridgeTriggerOf,
   normalizeEventBridge,
 } from '#lib/sources/eventbridge.ts';
+import { decodeKey, isS3Event, isS3TestEvent, normalizeS3Record, s3Conditions } from '#lib/sources/s3.ts';
+import { isSnsEvent, normalizeSnsRecord, snsConditions } from '#lib/sources/sns.ts';
 import { normalizeSqsRecord, sqsConditions } from '#lib/sources/sqs.ts';
 
 /*
  * `npm run routes -- explain`: what the functions would do with an event, without doing it. Matching
- * and normalizing are the functions' own (the sources' conditions, matchHttp, normalizeSqsRecord,
- * normalizeEventBridge, workflowRequestOf); nothing here calls Temporal or reads a secret.
+ * and normalizing are the functions' own (the sources' conditions, matchHttp, workflowRequestOf and the
+ * normalize functions of each source); nothing here calls Temporal or reads a secret.
  */
 
-/** The function that takes an event: http (API Gateway, ALB), sqs, or eventbridge (events and schedules). */
-export type Source = 'http' | 'sqs' | 'eventbridge';
+/**
+ * What an event is, by its shape: an HTTP request (the http function), an SQS batch (the sqs function),
+ * or what the asynchronous (eventbridge) function takes: SNS messages, S3 event notifications, S3's test
+ * event, EventBridge events and Scheduler inputs.
+ */
+export type Source = 'http' | 'sqs' | 'sns' | 's3' | 's3-test' | 'eventbridge';
+
+/** The sources whose events are records, each explained on its own. */
+export const RECORDS: ReadonlySet<Source> = new Set(['sqs', 'sns', 's3']);
 
 /** A route of the event's trigger that did not match, and its conditions, met or not. */
 export interface NearRoute {
@@ -52,8 +61,11 @@ export interface Explanation {
   readonly event: string;
   /** Whose routes it is matched against; undefined for a Scheduler target input, which can only be the envelope. */
   readonly trigger: TriggerKind | undefined;
-  /** A route, the canonical envelope, a status request (HTTP GET /workflows/{id}), or nothing. */
-  readonly match: 'route' | 'envelope' | 'status' | 'none';
+  /**
+   * A route, the canonical envelope, a status request (HTTP GET /workflows/{id}), S3's test event
+   * (acknowledged, nothing started), or nothing.
+   */
+  readonly match: 'route' | 'envelope' | 'status' | 'acknowledged' | 'none';
   /** The route that matched, and the conditions it met. */
   readonly route?: { readonly name: string; readonly conditions: readonly Condition[] };
   /** A status request's workflow ID: it starts nothing. */
@@ -81,14 +93,22 @@ const NEAREST = 3;
 const isObject = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === 'object' && !Array.isArray(value);
 
-/** Which function takes an event, by its shape; undefined when none does (usage error). */
+const isSqsEvent = (event: Record<string, unknown>): boolean => {
+  const records = Array.isArray(event.Records) ? (event.Records as unknown[]) : [];
+  return (
+    records.length > 0 && records.every((record) => isObject(record) && record.eventSource === 'aws:sqs')
+  );
+};
+
+/** What an event is, by its shape; undefined when no function takes it (a usage error). */
 export const sourceOf = (event: unknown): Source | undefined => {
   if (!isObject(event)) return undefined;
-  if (Array.isArray(event.Records)) {
-    const records = event.Records as unknown[];
-    const sqs = records.every((record) => isObject(record) && record.eventSource === 'aws:sqs');
-    return records.length > 0 && sqs ? 'sqs' : undefined;
-  }
+  if (isSqsEvent(event)) return 'sqs';
+  // As the eventbridge function tells its inputs apart (functions/eventbridge.ts).
+  if (isSnsEvent(event)) return 'sns';
+  if (isS3Event(event)) return 's3';
+  if (isS3TestEvent(event)) return 's3-test';
+  if (Array.isArray(event.Records)) return undefined;
   if (isObject(event.requestContext)) {
     if (event.version === '2.0' && isObject(event.requestContext.http)) return 'http';
     if (typeof event.httpMethod === 'string') return 'http';
@@ -229,14 +249,49 @@ const explainSqs = (routes: Routes, event: SQSEvent): Explanation[] =>
     ),
   );
 
-/** What the functions would do with an event: one explanation per SQS record, else one. */
+const explainSns = (routes: Routes, event: SNSEvent): Explanation[] =>
+  event.Records.map((record) =>
+    explainRouted(`message ${record.Sns.MessageId}`, 'sns', routes.sns, snsConditions(record.Sns), () =>
+      normalizeSnsRecord(routes, record),
+    ),
+  );
+
+const explainS3 = (routes: Routes, event: S3Event): Explanation[] =>
+  event.Records.map((record) =>
+    explainRouted(
+      `${record.eventName} of s3://${record.s3.bucket.name}/${decodeKey(record.s3.object.key)}`,
+      's3',
+      routes.s3,
+      s3Conditions(record),
+      () => normalizeS3Record(routes, record),
+    ),
+  );
+
+/** What the functions would do with an event: one explanation per record (SQS, SNS, S3), else one. */
 export const explainEvent = (
   routes: Routes,
   source: Source,
   event: unknown,
   maxBodyBytes: number,
 ): Explanation[] => {
-  if (source === 'sqs') return explainSqs(routes, event as SQSEvent);
-  if (source === 'http') return [explainHttp(routes, event as HttpEvent, maxBodyBytes)];
-  return [explainEventBridge(routes, event as Record<string, unknown>)];
+  switch (source) {
+    case 'http':
+      return [explainHttp(routes, event as HttpEvent, maxBodyBytes)];
+    case 'sqs':
+      return explainSqs(routes, event as SQSEvent);
+    case 'sns':
+      return explainSns(routes, event as SNSEvent);
+    case 's3':
+      return explainS3(routes, event as S3Event);
+    case 's3-test':
+      return [
+        {
+          event: `the test event of bucket ${text((event as Record<string, unknown>).Bucket)}`,
+          trigger: 's3',
+          match: 'acknowledged',
+        },
+      ];
+    case 'eventbridge':
+      return [explainEventBridge(routes, event as Record<string, unknown>)];
+  }
 };

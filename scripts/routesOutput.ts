@@ -1,13 +1,23 @@
 import type { Condition } from '#lib/routes/conditions.ts';
 import { TRIGGERS } from '#lib/routes/triggers.ts';
 import type { CheckResult } from './routesCheck.ts';
-import { type Explanation, type Failure, type NearRoute, type Source, succeeded } from './routesExplain.ts';
+import {
+  type Explanation,
+  type Failure,
+  type NearRoute,
+  RECORDS,
+  type Source,
+  succeeded,
+} from './routesExplain.ts';
 
 /* The human-readable output of `npm run routes`; `--json` prints the same results as JSON. */
 
 const SOURCES: Readonly<Record<Source, string>> = {
   http: 'An HTTP request (http function)',
   sqs: 'An SQS batch (sqs function)',
+  sns: 'An SNS notification (eventbridge function)',
+  s3: 'An S3 event notification (eventbridge function)',
+  's3-test': "S3's test event (eventbridge function)",
   eventbridge: 'An EventBridge input (eventbridge function)',
 };
 
@@ -34,7 +44,12 @@ const failureLines = ({ name, message, statusCode, permanent, fields }: Failure)
     .join(', ');
   return [
     `  ✖ ${name}${kind === '' ? '' : ` (${kind})`}: ${message}`,
-    ...Object.entries(fields).map(([key, value]) => `      ${key}: ${show(value)}`),
+    // A list (an input schema's violations, say) an item a line.
+    ...Object.entries(fields).flatMap(([key, value]) =>
+      Array.isArray(value)
+        ? [`      ${key}:`, ...value.map((item) => `        - ${show(item)}`)]
+        : [`      ${key}: ${show(value)}`],
+    ),
   ];
 };
 
@@ -51,6 +66,9 @@ const matchLines = (explanation: Explanation): string[] => {
       );
     }
     return lines;
+  }
+  if (match === 'acknowledged') {
+    return ['  ✔ S3 sends it when a notification configuration is saved: acknowledged, nothing started'];
   }
   if (match === 'status') {
     return [`  ✔ GET /workflows/{id}: the status of workflow ${show(workflowId)}; it starts nothing`];
@@ -78,17 +96,28 @@ const explanationLines = (explanation: Explanation): string[] => [
   ...requestLines(explanation),
 ];
 
-const summary = (batch: boolean, total: number, failed: number): string => {
-  if (!batch) return failed === 0 ? '✔ it matches and normalizes' : '✖ it would fail';
-  return failed === 0
-    ? `✔ all ${total} records match and normalize`
-    : `✖ ${failed} of ${total} records would fail`;
+/** `1 record`, `3 records` */
+const count = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`;
+
+const summary = (batch: boolean, explanations: readonly Explanation[]): string => {
+  const failed = explanations.filter((explanation) => !succeeded(explanation)).length;
+  const [only] = explanations;
+  if (!batch && only !== undefined) {
+    if (failed > 0) return '✖ it would fail';
+    return only.match === 'route' || only.match === 'envelope'
+      ? '✔ it matches and normalizes'
+      : '✔ it starts nothing';
+  }
+  if (failed > 0) return `✖ ${failed} of ${count(explanations.length, 'record')} would fail`;
+  return explanations.length === 1
+    ? '✔ the record matches and normalizes'
+    : `✔ all ${explanations.length} records match and normalize`;
 };
 
 /** What explain prints: each event (each record of a batch), then a summary line. */
 export const formatExplanations = (source: Source, explanations: readonly Explanation[]): string => {
-  const batch = source === 'sqs';
-  const lines = [`${SOURCES[source]}${batch ? ` of ${explanations.length} records` : ''}`];
+  const batch = RECORDS.has(source);
+  const lines = [`${SOURCES[source]}${batch ? ` of ${count(explanations.length, 'record')}` : ''}`];
   explanations.forEach((explanation, index) => {
     lines.push(
       '',
@@ -96,15 +125,13 @@ export const formatExplanations = (source: Source, explanations: readonly Explan
     );
     lines.push(...explanationLines(explanation));
   });
-  const failed = explanations.filter((explanation) => !succeeded(explanation)).length;
-  lines.push('', summary(batch, explanations.length, failed));
+  lines.push('', summary(batch, explanations));
   return `${lines.join('\n')}\n`;
 };
 
 /** What check prints: a problem or warning a line, then a summary line. */
 export const formatCheck = (file: string, { problems, warnings, routes }: CheckResult): string => {
   const lines = [...problems.map((problem) => `✖ ${problem}`), ...warnings.map((warning) => `⚠ ${warning}`)];
-  const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
   if (routes === undefined) {
     lines.push(`✖ ${file} is invalid: ${count(problems.length, 'problem')}`);
   } else {

@@ -6,8 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import type { SQSEvent } from 'aws-lambda';
+import type { S3Event, SNSEvent, SQSEvent } from 'aws-lambda';
 import type { Routes } from '#lib/routes/model.ts';
+import { TRIGGERS } from '#lib/routes/triggers.ts';
 import { compileRoutes } from '#lib/routes/validate.ts';
 import { checkRoutes, problemLines } from '../../scripts/routesCheck.ts';
 import { type Explanation, explainEvent, sourceOf, succeeded } from '../../scripts/routesExplain.ts';
@@ -90,6 +91,11 @@ const FIXTURES: Readonly<Record<string, { routes: string; outcomes: readonly Out
     outcomes: [started('hourly-sync', 'nightlyReport-ops-hourly-sync-2026-11-29T03:00:00Z')],
   },
   // An ALB gives no request ID: without an Idempotency-Key the envelope has no ID to derive (422).
+  'http/alb-multi-value-post.json': {
+    routes: 'routes.json',
+    outcomes: [started('orders-api', 'order-1001')],
+  },
+  'http/function-url-post.json': { routes: 'routes.json', outcomes: [started('orders-api', 'order-1001')] },
   'http/alb-post.json': {
     routes: 'routes.json',
     outcomes: [{ match: 'envelope', failure: 'ValidationError' }],
@@ -106,6 +112,21 @@ const FIXTURES: Readonly<Record<string, { routes: string; outcomes: readonly Out
     ],
   },
   'sqs/traced-order.json': { routes: 'routes.json', outcomes: [started('orders-queue', 'order-2002')] },
+  'sns/order-message.json': {
+    routes: 'test/routes/contract.json',
+    outcomes: [started('order-notifications', 'order-3001')],
+  },
+  's3/object-created.json': {
+    routes: 'test/routes/contract.json',
+    outcomes: [
+      started(
+        'invoice-uploads',
+        'processOrder-invoices-incoming/March 2026/invoice #1.pdf-0055AED6DCD90281E5',
+      ),
+    ],
+  },
+  // Sent when a notification configuration is saved: acknowledged, nothing started.
+  's3/test-event.json': { routes: 'test/routes/contract.json', outcomes: [{ match: 'acknowledged' }] },
 };
 
 const fixtures = readdirSync(EVENTS, { recursive: true, encoding: 'utf8' })
@@ -260,6 +281,24 @@ describe('explain, when nothing matches', () => {
     ]);
   });
 
+  it('names the SNS topic and message attributes, and the S3 bucket, key and event names a route asks for', () => {
+    const message = fixture<SNSEvent>('sns/order-message.json');
+    delete message.Records[0]?.Sns.MessageAttributes.kind;
+    const upload = fixture<S3Event>('s3/object-created.json');
+    for (const record of upload.Records) record.s3.object.key = 'incoming/invoice.txt';
+
+    assert.deepEqual(conditionsOf(explainOne(contract, message)), [
+      met('topic', 'orders'),
+      unmet('attribute kind', 'order', undefined),
+    ]);
+    assert.deepEqual(conditionsOf(explainOne(contract, upload)), [
+      met('bucket', 'invoices'),
+      { name: 'key prefix', expected: 'incoming/', actual: 'incoming/invoice.txt', met: true },
+      unmet('key suffix', '.pdf', 'incoming/invoice.txt'),
+      { name: 'event', expected: ['ObjectCreated:*'], actual: 'ObjectCreated:Put', met: true },
+    ]);
+  });
+
   it('says when the routes file has no route of the trigger at all', () => {
     const explanation = explainOne(example, fixture('eventbridge/scheduler-default.json'));
     assert.deepEqual(explanation.nearest, []);
@@ -286,6 +325,24 @@ describe('explain, when normalizing fails', () => {
     const record = sqsRecord({}, { attributes: { workflowType: 'dropTables' } });
     const explanation = explainOne(example, sqsEvent(record));
     assert.deepEqual(explanation.error?.fields, { workflowType: 'dropTables' });
+  });
+
+  it('gives each violation of the input schema', () => {
+    const routes = compiled('test/routes/input-schemas.json');
+    const explanation = explainOne(
+      routes,
+      httpEvent({ path: '/orders', body: { orderId: 'AB-1', quantity: 0 } }),
+    );
+
+    assert.equal(explanation.route?.name, 'orders-api');
+    assert.equal(explanation.error?.name, 'InputSchemaError');
+    assert.deepEqual(explanation.error?.fields, {
+      violations: [{ in: 'body', pointer: '/quantity', detail: 'must be >= 1' }],
+    });
+    assert.match(
+      formatExplanations('http', [explanation]),
+      /\n {6}violations:\n {8}- \{"in":"body","pointer":"\/quantity","detail":"must be >= 1"\}\n/,
+    );
   });
 
   it('checks the body as the function does, before the templates', () => {
@@ -320,6 +377,9 @@ describe('sourceOf', () => {
     assert.equal(sourceOf(httpEvent({ path: '/x' })), 'http');
     assert.equal(sourceOf(fixture('http/v1-post-order.json')), 'http');
     assert.equal(sourceOf(fixture<SQSEvent>('sqs/orders-batch.json')), 'sqs');
+    assert.equal(sourceOf(fixture('sns/order-message.json')), 'sns');
+    assert.equal(sourceOf(fixture('s3/object-created.json')), 's3');
+    assert.equal(sourceOf(fixture('s3/test-event.json')), 's3-test');
     assert.equal(sourceOf(fixture('eventbridge/scheduler-templated.json')), 'eventbridge');
     assert.equal(sourceOf({ workflowType: 'processOrder', workflowId: 'x' }), 'eventbridge');
     for (const other of [
@@ -327,7 +387,7 @@ describe('sourceOf', () => {
       [],
       'text',
       { Records: [] },
-      { Records: [{ EventSource: 'aws:sns' }] },
+      { Records: [{ eventSource: 'aws:kinesis' }] },
     ]) {
       assert.equal(sourceOf(other), undefined, JSON.stringify(other));
     }
@@ -336,8 +396,9 @@ describe('sourceOf', () => {
 
 describe('check', () => {
   const problemsOf = (raw: unknown) => checkRoutes(raw, 'test.json', undefined).problems;
-  const edited = (edit: (raw: { routes: Record<string, unknown>[] }) => void) => {
-    const raw = readJson('routes.json') as { routes: Record<string, unknown>[] };
+  type RoutesFile = { workflows: Record<string, unknown>; routes: Record<string, unknown>[] };
+  const edited = (edit: (raw: RoutesFile) => void) => {
+    const raw = readJson('routes.json') as RoutesFile;
     edit(raw);
     return raw;
   };
@@ -348,11 +409,9 @@ describe('check', () => {
   ];
   for (const file of good) {
     it(`passes ${file}, without warnings`, () => {
-      assert.deepEqual(checkRoutes(readJson(file), file, undefined), {
-        problems: [],
-        warnings: [],
-        routes: compiled(file),
-      });
+      const { problems, warnings, routes } = checkRoutes(readJson(file), file, undefined);
+      assert.deepEqual({ problems, warnings }, { problems: [], warnings: [] });
+      assert.ok(routes !== undefined);
     });
   }
 
@@ -375,9 +434,18 @@ describe('check', () => {
       file.routes.push({ name: 'two', workflowType: 'cart', sqs: { queue: 'q' }, schedule: { rule: 'r' } });
     });
     assert.deepEqual(problemsOf(raw), [
-      'routes[7]: a route needs exactly one of http, sqs, eventbridge, schedule, scheduler',
+      `routes[7]: a route needs exactly one of ${TRIGGERS.join(', ')}`,
       'routes[0].name: Too small: expected string to have >=1 characters',
       'routes[0].http.method: Invalid option: expected one of "GET"|"POST"|"PUT"|"PATCH"|"DELETE"',
+    ]);
+  });
+
+  it('lists an input schema that does not compile', () => {
+    const raw = edited((file) => {
+      file.workflows.audit = { taskQueue: 'q', inputSchema: { requird: [] } };
+    });
+    assert.deepEqual(problemsOf(raw), [
+      'workflow "audit": inputSchema strict mode: unknown keyword: "requird"',
     ]);
   });
 
@@ -409,6 +477,19 @@ describe('check', () => {
         route('hourly', { scheduler: { name: 'hourly' } }),
         route('hourly-default', { scheduler: { name: 'hourly', group: 'default' } }),
         route('hourly-ops', { scheduler: { name: 'hourly', group: 'ops' } }),
+        route('kind-topic', { sns: { topic: 't', attributes: { kind: 'order' } } }),
+        route('kind-and-priority-topic', {
+          sns: { topic: 't', attributes: { kind: 'order', priority: '1' } },
+        }),
+        route('created', { s3: { bucket: 'b', events: ['ObjectCreated:*'] } }),
+        route('put-pdf', {
+          s3: { bucket: 'b', prefix: 'in/', suffix: '.pdf', events: ['ObjectCreated:Put'] },
+        }),
+        route('removed-pdf', {
+          s3: { bucket: 'b', suffix: '.pdf', events: ['ObjectCreated:Put', 'ObjectRemoved:*'] },
+        }),
+        route('plus', { s3: { bucket: 'c', prefix: 'a+b/' } }),
+        route('plus-pdf', { s3: { bucket: 'c', prefix: 'a+b/', suffix: '.pdf' } }),
       ],
     };
     const { problems, warnings } = checkRoutes(raw, 'test.json', undefined);
@@ -421,6 +502,9 @@ describe('check', () => {
       'route "paid" never matches: route "placed" comes first and matches every eventbridge event it would',
       'route "nightly-again" never matches: route "nightly" comes first and matches every schedule event it would',
       'route "hourly-default" never matches: route "hourly" comes first and matches every scheduler event it would',
+      'route "kind-and-priority-topic" never matches: route "kind-topic" comes first and matches every sns event it would',
+      'route "put-pdf" never matches: route "created" comes first and matches every s3 event it would',
+      'route "plus-pdf" never matches: route "plus" comes first and matches every s3 event it would',
     ]);
   });
 });
@@ -497,11 +581,11 @@ describe('npm run routes (the command)', { concurrency: true }, () => {
 
   it('exits 2 on usage errors: arguments, an event of no known shape, a file that is not JSON', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'routes-tool-'));
-    await writeFile(join(dir, 'sns.json'), JSON.stringify({ Records: [{ EventSource: 'aws:sns' }] }));
+    await writeFile(join(dir, 'kinesis.json'), JSON.stringify({ Records: [{ eventSource: 'aws:kinesis' }] }));
     await writeFile(join(dir, 'text.json'), 'not json');
     const results = await Promise.all([
       run('explain'),
-      run('explain', join(dir, 'sns.json')),
+      run('explain', join(dir, 'kinesis.json')),
       run('check', join(dir, 'text.json')),
     ]);
     assert.deepEqual(
