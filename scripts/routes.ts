@@ -95,7 +95,7 @@ const explain = async (eventFile: FileArgument, routesFile: FileArgument, json: 
   const source = sourceOf(event);
   if (source === undefined) {
     throw new UsageError(
-      `${eventFile.name} is not an event the functions take: not an API Gateway or ALB request, an SQS batch, an SNS message, an S3 event notification, an EventBridge event or a Scheduler input`,
+      `${eventFile.name} is not an event the functions take: not an API Gateway or ALB request, an SQS, Kinesis or DynamoDB Streams batch, an SNS message, an S3 event notification, an EventBridge event or a Scheduler input`,
     );
   }
   const { taskQueue, maxBodyBytes } = config();

@@ -6,7 +6,9 @@ import { type ConditionsOf, firstMatch } from '#lib/routes/conditions.ts';
 import type { HttpRoute, Routes } from '#lib/routes/model.ts';
 import type { Route } from '#lib/routes/schema.ts';
 import { compileRoutes } from '#lib/routes/validate.ts';
+import { dynamoDbConditions } from '#lib/sources/dynamodb.ts';
 import { eventBridgeConditions, eventBridgeTriggerOf } from '#lib/sources/eventbridge.ts';
+import { kinesisConditions } from '#lib/sources/kinesis.ts';
 import { s3Conditions } from '#lib/sources/s3.ts';
 import { snsConditions } from '#lib/sources/sns.ts';
 import { sqsConditions } from '#lib/sources/sqs.ts';
@@ -68,6 +70,22 @@ const leastSns = ({ sns }: Route): ConditionsOf<Route> =>
     ),
   });
 
+/** An event that meets each of these, as an earlier route must to shadow a route that takes any of them. */
+const allOf =
+  (each: readonly ConditionsOf<Route>[]): ConditionsOf<Route> =>
+  (route) =>
+    each.flatMap((conditionsOf) => conditionsOf(route));
+
+const leastKinesis = ({ kinesis }: Route): ConditionsOf<Route> =>
+  kinesisConditions({ eventSourceARN: `arn:aws:kinesis:::stream/${kinesis?.stream}` });
+
+/** DynamoDB: a change of the table under each event name the route takes (any, without its eventName). */
+const leastDynamoDb = ({ dynamodb }: Route): ConditionsOf<Route> => {
+  const eventSourceARN = `arn:aws:dynamodb:::table/${dynamodb?.table}/stream/any`;
+  const names = dynamodb?.eventName === undefined ? [undefined] : [dynamodb.eventName].flat();
+  return allOf(names.map((eventName) => dynamoDbConditions({ eventSourceARN, eventName })));
+};
+
 /**
  * S3: a key of the route's prefix and suffix around any text, URL-encoded as S3 sends it, under each of
  * its event names (`ObjectCreated:*` standing for any of them); an earlier route must match them all.
@@ -77,10 +95,11 @@ const leastS3 = ({ s3 }: Route): ConditionsOf<Route> => {
   const names = (s3?.events ?? ['*']).map((name) =>
     name.endsWith('*') ? `${name.slice(0, -1)}${ANY_SEGMENT}` : name,
   );
-  const records = names.map((eventName) =>
-    s3Conditions({ eventName, s3: { bucket: { name: s3?.bucket ?? '' }, object: { key } } }),
+  return allOf(
+    names.map((eventName) =>
+      s3Conditions({ eventName, s3: { bucket: { name: s3?.bucket ?? '' }, object: { key } } }),
+    ),
   );
-  return (route) => records.flatMap((conditionsOf) => conditionsOf(route));
 };
 
 const leastEvent = ({ eventbridge }: Route): AnyEventBridgeEvent => ({
@@ -136,6 +155,8 @@ export const routeWarnings = (routes: Routes): string[] => {
     ...shadowed('eventbridge', routes.eventbridge, name, (route) => eventBridgeConditions(leastEvent(route))),
     ...shadowed('schedule', routes.schedule, name, (route) => eventBridgeConditions(leastTick(route))),
     ...shadowed('scheduler', routes.scheduler, name, (route) => eventBridgeConditions(leastTick(route))),
+    ...shadowed('kinesis', routes.kinesis, name, leastKinesis),
+    ...shadowed('dynamodb', routes.dynamodb, name, leastDynamoDb),
     ...shadowed('sns', routes.sns, name, leastSns),
     ...shadowed('s3', routes.s3, name, leastS3),
   ];

@@ -1,4 +1,15 @@
-import type { S3Event, SNSEvent, SQSEvent } from 'aws-lambda';
+import type {
+  DynamoDBRecord,
+  DynamoDBStreamEvent,
+  KinesisStreamEvent,
+  KinesisStreamRecord,
+  S3Event,
+  S3EventRecord,
+  SNSEvent,
+  SNSEventRecord,
+  SQSEvent,
+  SQSRecord,
+} from 'aws-lambda';
 import { isTriggerError } from '#lib/errors.ts';
 import {
   checkBody,
@@ -14,11 +25,13 @@ import { type Condition, type ConditionsOf, firstMatch } from '#lib/routes/condi
 import type { Routes } from '#lib/routes/model.ts';
 import type { Route } from '#lib/routes/schema.ts';
 import type { TriggerKind } from '#lib/routes/triggers.ts';
+import { dynamoDbConditions, normalizeDynamoDbRecord } from '#lib/sources/dynamodb.ts';
 import {
   eventBridgeConditions,
   eventBridgeTriggerOf,
   normalizeEventBridge,
 } from '#lib/sources/eventbridge.ts';
+import { kinesisConditions, normalizeKinesisRecord } from '#lib/sources/kinesis.ts';
 import { decodeKey, isS3Event, isS3TestEvent, normalizeS3Record, s3Conditions } from '#lib/sources/s3.ts';
 import { isSnsEvent, normalizeSnsRecord, snsConditions } from '#lib/sources/sns.ts';
 import { normalizeSqsRecord, sqsConditions } from '#lib/sources/sqs.ts';
@@ -31,13 +44,14 @@ import { normalizeSqsRecord, sqsConditions } from '#lib/sources/sqs.ts';
 
 /**
  * What an event is, by its shape: an HTTP request (the http function), an SQS batch (the sqs function),
- * or what the asynchronous (eventbridge) function takes: SNS messages, S3 event notifications, S3's test
- * event, EventBridge events and Scheduler inputs.
+ * a Kinesis or DynamoDB Streams batch (the streams function), or what the asynchronous (eventbridge)
+ * function takes: SNS messages, S3 event notifications, S3's test event, EventBridge events and
+ * Scheduler inputs.
  */
-export type Source = 'http' | 'sqs' | 'sns' | 's3' | 's3-test' | 'eventbridge';
+export type Source = 'http' | 'sqs' | 'kinesis' | 'dynamodb' | 'sns' | 's3' | 's3-test' | 'eventbridge';
 
 /** The sources whose events are records, each explained on its own. */
-export const RECORDS: ReadonlySet<Source> = new Set(['sqs', 'sns', 's3']);
+export const RECORDS: ReadonlySet<Source> = new Set(['sqs', 'kinesis', 'dynamodb', 'sns', 's3']);
 
 /** A route of the event's trigger that did not match, and its conditions, met or not. */
 export interface NearRoute {
@@ -93,17 +107,20 @@ const NEAREST = 3;
 const isObject = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === 'object' && !Array.isArray(value);
 
-const isSqsEvent = (event: Record<string, unknown>): boolean => {
+/** A batch whose every record comes from this event source (`aws:sqs`, `aws:kinesis`, `aws:dynamodb`). */
+const isBatchOf = (event: Record<string, unknown>, eventSource: string): boolean => {
   const records = Array.isArray(event.Records) ? (event.Records as unknown[]) : [];
   return (
-    records.length > 0 && records.every((record) => isObject(record) && record.eventSource === 'aws:sqs')
+    records.length > 0 && records.every((record) => isObject(record) && record.eventSource === eventSource)
   );
 };
 
 /** What an event is, by its shape; undefined when no function takes it (a usage error). */
 export const sourceOf = (event: unknown): Source | undefined => {
   if (!isObject(event)) return undefined;
-  if (isSqsEvent(event)) return 'sqs';
+  if (isBatchOf(event, 'aws:sqs')) return 'sqs';
+  if (isBatchOf(event, 'aws:kinesis')) return 'kinesis';
+  if (isBatchOf(event, 'aws:dynamodb')) return 'dynamodb';
   // As the eventbridge function tells its inputs apart (functions/eventbridge.ts).
   if (isSnsEvent(event)) return 'sns';
   if (isS3Event(event)) return 's3';
@@ -242,32 +259,62 @@ const explainEventBridge = (routes: Routes, event: Record<string, unknown>): Exp
   );
 };
 
-const explainSqs = (routes: Routes, event: SQSEvent): Explanation[] =>
-  event.Records.map((record) =>
-    explainRouted(`message ${record.messageId}`, 'sqs', routes.sqs, sqsConditions(record), () =>
-      normalizeSqsRecord(routes, record),
+/** How a batch's records are read: what each is called, what routes ask of it, and its request. */
+interface RecordSource<R> {
+  readonly trigger: 'sqs' | 'kinesis' | 'dynamodb' | 'sns' | 's3';
+  readonly label: (record: R) => string;
+  readonly conditions: (record: R) => ConditionsOf<Route>;
+  readonly normalize: (routes: Routes, record: R) => WorkflowRequest;
+}
+
+const explainRecords = <R>(
+  routes: Routes,
+  records: readonly R[],
+  { trigger, label, conditions, normalize }: RecordSource<R>,
+): Explanation[] =>
+  records.map((record) =>
+    explainRouted(label(record), trigger, routes[trigger], conditions(record), () =>
+      normalize(routes, record),
     ),
   );
 
-const explainSns = (routes: Routes, event: SNSEvent): Explanation[] =>
-  event.Records.map((record) =>
-    explainRouted(`message ${record.Sns.MessageId}`, 'sns', routes.sns, snsConditions(record.Sns), () =>
-      normalizeSnsRecord(routes, record),
-    ),
-  );
+const SQS: RecordSource<SQSRecord> = {
+  trigger: 'sqs',
+  label: (record) => `message ${record.messageId}`,
+  conditions: sqsConditions,
+  normalize: normalizeSqsRecord,
+};
 
-const explainS3 = (routes: Routes, event: S3Event): Explanation[] =>
-  event.Records.map((record) =>
-    explainRouted(
-      `${record.eventName} of s3://${record.s3.bucket.name}/${decodeKey(record.s3.object.key)}`,
-      's3',
-      routes.s3,
-      s3Conditions(record),
-      () => normalizeS3Record(routes, record),
-    ),
-  );
+const KINESIS: RecordSource<KinesisStreamRecord> = {
+  trigger: 'kinesis',
+  label: (record) => `sequence number ${record.kinesis.sequenceNumber}`,
+  conditions: kinesisConditions,
+  normalize: normalizeKinesisRecord,
+};
 
-/** What the functions would do with an event: one explanation per record (SQS, SNS, S3), else one. */
+const DYNAMODB: RecordSource<DynamoDBRecord> = {
+  trigger: 'dynamodb',
+  label: (record) => `${record.eventName} ${record.eventID}`,
+  conditions: dynamoDbConditions,
+  normalize: normalizeDynamoDbRecord,
+};
+
+const SNS: RecordSource<SNSEventRecord> = {
+  trigger: 'sns',
+  label: (record) => `message ${record.Sns.MessageId}`,
+  conditions: (record) => snsConditions(record.Sns),
+  normalize: normalizeSnsRecord,
+};
+
+const S3: RecordSource<S3EventRecord> = {
+  trigger: 's3',
+  label: (record) =>
+    `${record.eventName} of s3://${record.s3.bucket.name}/${decodeKey(record.s3.object.key)}`,
+  conditions: s3Conditions,
+  normalize: normalizeS3Record,
+};
+
+/** What the functions would do with an event: one explanation per record of a batch, else one. */
 export const explainEvent = (
   routes: Routes,
   source: Source,
@@ -278,11 +325,15 @@ export const explainEvent = (
     case 'http':
       return [explainHttp(routes, event as HttpEvent, maxBodyBytes)];
     case 'sqs':
-      return explainSqs(routes, event as SQSEvent);
+      return explainRecords(routes, (event as SQSEvent).Records, SQS);
+    case 'kinesis':
+      return explainRecords(routes, (event as KinesisStreamEvent).Records, KINESIS);
+    case 'dynamodb':
+      return explainRecords(routes, (event as DynamoDBStreamEvent).Records, DYNAMODB);
     case 'sns':
-      return explainSns(routes, event as SNSEvent);
+      return explainRecords(routes, (event as SNSEvent).Records, SNS);
     case 's3':
-      return explainS3(routes, event as S3Event);
+      return explainRecords(routes, (event as S3Event).Records, S3);
     case 's3-test':
       return [
         {

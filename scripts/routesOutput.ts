@@ -15,6 +15,8 @@ import {
 const SOURCES: Readonly<Record<Source, string>> = {
   http: 'An HTTP request (http function)',
   sqs: 'An SQS batch (sqs function)',
+  kinesis: 'A Kinesis batch (streams function)',
+  dynamodb: 'A DynamoDB Streams batch (streams function)',
   sns: 'An SNS notification (eventbridge function)',
   s3: 'An S3 event notification (eventbridge function)',
   's3-test': "S3's test event (eventbridge function)",

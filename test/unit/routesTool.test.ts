@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import type { S3Event, SNSEvent, SQSEvent } from 'aws-lambda';
+import type { DynamoDBStreamEvent, KinesisStreamEvent, S3Event, SNSEvent, SQSEvent } from 'aws-lambda';
 import type { Routes } from '#lib/routes/model.ts';
 import { TRIGGERS } from '#lib/routes/triggers.ts';
 import { compileRoutes } from '#lib/routes/validate.ts';
@@ -112,6 +112,18 @@ const FIXTURES: Readonly<Record<string, { routes: string; outcomes: readonly Out
     ],
   },
   'sqs/traced-order.json': { routes: 'routes.json', outcomes: [started('orders-queue', 'order-2002')] },
+  'kinesis/orders-batch.json': {
+    routes: 'test/routes/contract.json',
+    outcomes: [started('orders-stream', 'order-2001'), started('orders-stream', 'order-2002')],
+  },
+  'dynamodb/orders-changes.json': {
+    routes: 'test/routes/contract.json',
+    outcomes: [
+      started('orders-created', 'order-created-2001'),
+      started('orders-changed', 'processOrder-c81e728d9d4c2f636f067f89cc14862c'),
+      started('orders-changed', 'processOrder-eccbc87e4b5ce2fe28308fd9f2a7baf3'),
+    ],
+  },
   'sns/order-message.json': {
     routes: 'test/routes/contract.json',
     outcomes: [started('order-notifications', 'order-3001')],
@@ -299,6 +311,29 @@ describe('explain, when nothing matches', () => {
     ]);
   });
 
+  it('names the Kinesis stream, and the DynamoDB table and event names, a route asks for', () => {
+    const stream = fixture<KinesisStreamEvent>('kinesis/orders-batch.json');
+    stream.Records = stream.Records.slice(0, 1).map((record) => ({
+      ...record,
+      eventSourceARN: 'arn:aws:kinesis:us-east-2:123456789012:stream/refunds',
+    }));
+    const changes = fixture<DynamoDBStreamEvent>('dynamodb/orders-changes.json');
+    changes.Records = changes.Records.slice(0, 1).map((record) => ({
+      ...record,
+      eventSourceARN: 'arn:aws:dynamodb:us-west-2:123456789012:table/carts/stream/2015-06-27T00:48:05.899',
+    }));
+
+    const kinesis = explainOne(contract, stream);
+    const dynamodb = explainOne(contract, changes);
+
+    assert.deepEqual(
+      kinesis.nearest?.map(({ name }) => name),
+      ['orders-stream', 'clicks-stream'],
+    );
+    assert.deepEqual(conditionsOf(kinesis), [unmet('stream', 'orders-stream', 'refunds')]);
+    assert.deepEqual(conditionsOf(dynamodb), [unmet('table', 'orders', 'carts'), met('event', 'INSERT')]);
+  });
+
   it('says when the routes file has no route of the trigger at all', () => {
     const explanation = explainOne(example, fixture('eventbridge/scheduler-default.json'));
     assert.deepEqual(explanation.nearest, []);
@@ -377,6 +412,8 @@ describe('sourceOf', () => {
     assert.equal(sourceOf(httpEvent({ path: '/x' })), 'http');
     assert.equal(sourceOf(fixture('http/v1-post-order.json')), 'http');
     assert.equal(sourceOf(fixture<SQSEvent>('sqs/orders-batch.json')), 'sqs');
+    assert.equal(sourceOf(fixture('kinesis/orders-batch.json')), 'kinesis');
+    assert.equal(sourceOf(fixture('dynamodb/orders-changes.json')), 'dynamodb');
     assert.equal(sourceOf(fixture('sns/order-message.json')), 'sns');
     assert.equal(sourceOf(fixture('s3/object-created.json')), 's3');
     assert.equal(sourceOf(fixture('s3/test-event.json')), 's3-test');
@@ -387,7 +424,8 @@ describe('sourceOf', () => {
       [],
       'text',
       { Records: [] },
-      { Records: [{ eventSource: 'aws:kinesis' }] },
+      { Records: [{ eventSource: 'aws:kafka' }] },
+      { Records: [{ eventSource: 'aws:sqs' }, { eventSource: 'aws:kinesis' }] },
     ]) {
       assert.equal(sourceOf(other), undefined, JSON.stringify(other));
     }
@@ -490,6 +528,11 @@ describe('check', () => {
         }),
         route('plus', { s3: { bucket: 'c', prefix: 'a+b/' } }),
         route('plus-pdf', { s3: { bucket: 'c', prefix: 'a+b/', suffix: '.pdf' } }),
+        route('stream', { kinesis: { stream: 's' } }),
+        route('stream-again', { kinesis: { stream: 's' } }),
+        route('changes', { dynamodb: { table: 't', eventName: ['INSERT', 'MODIFY'] } }),
+        route('inserts', { dynamodb: { table: 't', eventName: 'INSERT' } }),
+        route('any-change', { dynamodb: { table: 't' } }),
       ],
     };
     const { problems, warnings } = checkRoutes(raw, 'test.json', undefined);
@@ -502,6 +545,8 @@ describe('check', () => {
       'route "paid" never matches: route "placed" comes first and matches every eventbridge event it would',
       'route "nightly-again" never matches: route "nightly" comes first and matches every schedule event it would',
       'route "hourly-default" never matches: route "hourly" comes first and matches every scheduler event it would',
+      'route "stream-again" never matches: route "stream" comes first and matches every kinesis event it would',
+      'route "inserts" never matches: route "changes" comes first and matches every dynamodb event it would',
       'route "kind-and-priority-topic" never matches: route "kind-topic" comes first and matches every sns event it would',
       'route "put-pdf" never matches: route "created" comes first and matches every s3 event it would',
       'route "plus-pdf" never matches: route "plus" comes first and matches every s3 event it would',
@@ -581,11 +626,11 @@ describe('npm run routes (the command)', { concurrency: true }, () => {
 
   it('exits 2 on usage errors: arguments, an event of no known shape, a file that is not JSON', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'routes-tool-'));
-    await writeFile(join(dir, 'kinesis.json'), JSON.stringify({ Records: [{ eventSource: 'aws:kinesis' }] }));
+    await writeFile(join(dir, 'kafka.json'), JSON.stringify({ Records: [{ eventSource: 'aws:kafka' }] }));
     await writeFile(join(dir, 'text.json'), 'not json');
     const results = await Promise.all([
       run('explain'),
-      run('explain', join(dir, 'kinesis.json')),
+      run('explain', join(dir, 'kafka.json')),
       run('check', join(dir, 'text.json')),
     ]);
     assert.deepEqual(
