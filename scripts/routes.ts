@@ -68,6 +68,15 @@ const readJson = async ({ name: file, path }: FileArgument, what: string): Promi
   }
 };
 
+/** The functions' configuration: a bad variable is a usage error too. */
+const settings = (): ReturnType<typeof config> => {
+  try {
+    return config();
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+};
+
 const print = (text: string): void => {
   process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
 };
@@ -77,7 +86,7 @@ const check = async (routesFile: FileArgument, json: boolean): Promise<number> =
   const { checkRoutes } = await import('./routesCheck.ts');
   const { formatCheck } = await import('./routesOutput.ts');
   const file = routesFile.name;
-  const result = checkRoutes(raw, file, config().taskQueue);
+  const result = checkRoutes(raw, file, settings().taskQueue);
   const { problems, warnings } = result;
   print(
     json
@@ -98,7 +107,7 @@ const explain = async (eventFile: FileArgument, routesFile: FileArgument, json: 
       `${eventFile.name} is not an event the functions take: not an API Gateway or ALB request, an SQS, Kinesis or DynamoDB Streams batch, an SNS message, an S3 event notification, an EventBridge event or a Scheduler input`,
     );
   }
-  const { taskQueue, maxBodyBytes } = config();
+  const { taskQueue, maxBodyBytes } = settings();
   let routes: Routes;
   try {
     routes = compileRoutes(await readJson(routesFile, 'the routes file'), routesFile.name, taskQueue);

@@ -192,8 +192,10 @@ const explainRouted = (
     };
   }
   if ('request' in outcome) return { event, trigger, match: 'envelope', ...outcome };
+  // A Scheduler target input that is no schedule's can only have been the envelope.
+  if (trigger === undefined) return { event, trigger, match: 'envelope', ...outcome };
   const nearest = nearestOf(candidates, conditionsOf, ({ name }) => name);
-  return { event, trigger, match: trigger === undefined ? 'envelope' : 'none', ...outcome, nearest };
+  return { event, trigger, match: 'none', ...outcome, nearest };
 };
 
 const explainHttp = (routes: Routes, event: HttpEvent, maxBodyBytes: number): Explanation => {
