@@ -10,7 +10,8 @@ import {
 import { callerScope } from '#lib/normalize/callerScope.ts';
 import { fromEnvelope, fromRoute } from '#lib/normalize/resolve.ts';
 import type { WorkflowRequest } from '#lib/normalize/types.ts';
-import type { Routes } from '#lib/routes/model.ts';
+import { type Condition, condition } from '#lib/routes/conditions.ts';
+import type { HttpRoute, Routes } from '#lib/routes/model.ts';
 import type { Route } from '#lib/routes/schema.ts';
 import { fromTraceparent } from '#lib/trace/context.ts';
 import { decodeQueryComponent, isAlbEvent } from './alb.ts';
@@ -186,20 +187,33 @@ const decodeSegment = (segment: string): string => {
 
 const CANONICAL_PATH = /^\/workflows\/(?<segment>[^/]+)\/?$/;
 
+/** What an HTTP route asks of a request: a path its pattern matches, and its method. */
+export const httpConditions =
+  (request: Pick<HttpRequest, 'method' | 'path'>) =>
+  ({ route, method, pattern }: HttpRoute): readonly [path: Condition, method: Condition] => [
+    condition('path', route.http?.path, request.path, pattern.test(request.path)),
+    condition('method', method, request.method),
+  ];
+
 /** Routes first, in file order; then `POST /workflows/{workflowType}` and `GET /workflows/{workflowId}`. */
 export const matchHttp = (routes: Routes, request: HttpRequest): HttpTarget => {
   const allow = new Set<string>();
-  for (const { route, method, pattern, namedHeaders } of routes.http) {
-    const match = pattern.exec(request.path);
-    if (match === null) continue;
-    if (method !== request.method) {
-      allow.add(method);
+  const conditionsOf = httpConditions(request);
+  for (const compiled of routes.http) {
+    const [path, method] = conditionsOf(compiled);
+    if (!path.met) continue;
+    if (!method.met) {
+      allow.add(compiled.method);
       continue;
     }
-    const path = Object.fromEntries(
-      Object.entries(match.groups ?? {}).map(([name, value]) => [name, decodeSegment(value)]),
+    const { route, pattern, namedHeaders } = compiled;
+    const params = Object.fromEntries(
+      Object.entries(pattern.exec(request.path)?.groups ?? {}).map(([name, value]) => [
+        name,
+        decodeSegment(value),
+      ]),
     );
-    return { kind: 'route', route, path, namedHeaders };
+    return { kind: 'route', route, path: params, namedHeaders };
   }
   const segment = CANONICAL_PATH.exec(request.path)?.groups?.segment;
   if (segment !== undefined) {

@@ -19,7 +19,8 @@ import { TRIGGERS, type TriggerKind } from './triggers.ts';
 
 const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-const PATH_PARAM = /\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+/** A parameter of an HTTP path pattern, `{name}`: it matches one segment. */
+export const PATH_PARAM = /\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
 /** `/orders/{tenant}` → `^/orders/(?<tenant>[^/]+)/?$` */
 const compilePath = (path: string): RegExp => {

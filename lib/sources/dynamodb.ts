@@ -1,7 +1,9 @@
 import type { DynamoDBRecord } from 'aws-lambda';
 import { NoRouteError, ValidationError } from '#lib/errors.ts';
 import type { WorkflowRequest } from '#lib/normalize/types.ts';
+import { type ConditionsOf, condition, firstMatch } from '#lib/routes/conditions.ts';
 import type { Routes } from '#lib/routes/model.ts';
+import type { Route } from '#lib/routes/schema.ts';
 import { type AttributeValue, unmarshall } from './dynamodbJson.ts';
 import { fromStreamRecord } from './streamRecord.ts';
 
@@ -12,6 +14,23 @@ import { fromStreamRecord } from './streamRecord.ts';
 
 /** `arn:aws:dynamodb:us-west-2:123456789012:table/orders/stream/2015-06-27T00:48:05.899` → `orders` */
 const tableName = (arn: string): string => arn.split('/')[1] ?? '';
+
+/** What a DynamoDB route asks of a record: its table and, where the route names them, its event names. */
+export const dynamoDbConditions = (
+  record: Pick<DynamoDBRecord, 'eventSourceARN' | 'eventName'>,
+): ConditionsOf<Route> => {
+  const table = tableName(record.eventSourceARN ?? '');
+  const { eventName } = record;
+  return ({ dynamodb }) => {
+    const conditions = [condition('table', dynamodb?.table, table)];
+    if (dynamodb?.eventName !== undefined) {
+      const names: readonly string[] = [dynamodb.eventName].flat();
+      const taken = eventName !== undefined && names.includes(eventName);
+      conditions.push(condition('event', dynamodb.eventName, eventName, taken));
+    }
+    return conditions;
+  };
+};
 
 const plain = (image: Readonly<Record<string, AttributeValue>> | undefined) =>
   image === undefined ? undefined : unmarshall(image);
@@ -24,12 +43,7 @@ const plain = (image: Readonly<Record<string, AttributeValue>> | undefined) =>
 export const normalizeDynamoDbRecord = (routes: Routes, record: DynamoDBRecord): WorkflowRequest => {
   const table = tableName(record.eventSourceARN ?? '');
   const { eventName, eventID: eventId } = record;
-  const route = routes.dynamodb.find(
-    ({ dynamodb }) =>
-      dynamodb?.table === table &&
-      (dynamodb.eventName === undefined ||
-        (eventName !== undefined && [dynamodb.eventName].flat().includes(eventName))),
-  );
+  const route = firstMatch(routes.dynamodb, dynamoDbConditions(record));
   if (route === undefined) {
     throw new NoRouteError(`No route for ${eventName ?? 'a change'} of DynamoDB table "${table}"`);
   }

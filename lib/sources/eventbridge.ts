@@ -3,7 +3,9 @@ import type { WorkflowResult } from '#lib/actions.ts';
 import { NoRouteError, ValidationError } from '#lib/errors.ts';
 import { fromEnvelope, fromRoute, withEventId } from '#lib/normalize/resolve.ts';
 import type { WorkflowRequest } from '#lib/normalize/types.ts';
+import { type ConditionsOf, condition, firstMatch } from '#lib/routes/conditions.ts';
 import type { Routes } from '#lib/routes/model.ts';
+import type { JsonValue, Route } from '#lib/routes/schema.ts';
 import { actOnEvent } from './event.ts';
 
 /*
@@ -39,11 +41,25 @@ type Envelope = { workflowType: unknown; workflowId?: unknown; input?: unknown }
 const envelopeOf = (value: unknown): Envelope | undefined =>
   isObject(value) && 'workflowType' in value ? (value as Envelope) : undefined;
 
+const rulesOf = (event: AnyEventBridgeEvent): string[] =>
+  (event.resources ?? []).filter((arn) => arn.includes(':rule/')).map(ruleName);
+
+/** What a schedule route asks of a scheduled rule's event: that its rule is one the event names. */
+const scheduleConditions = (event: AnyEventBridgeEvent): ConditionsOf<Route> => {
+  const rules = rulesOf(event);
+  return ({ schedule }) => [
+    condition(
+      'rule',
+      schedule?.rule,
+      rules,
+      rules.some((rule) => rule === schedule?.rule),
+    ),
+  ];
+};
+
 const fromSchedule = (routes: Routes, event: AnyEventBridgeEvent): WorkflowRequest => {
-  const rules = (event.resources ?? []).filter((arn) => arn.includes(':rule/')).map(ruleName);
-  const route = routes.schedule.find(
-    ({ schedule }) => schedule !== undefined && rules.includes(schedule.rule),
-  );
+  const rules = rulesOf(event);
+  const route = firstMatch(routes.schedule, scheduleConditions(event));
   if (route === undefined)
     throw new NoRouteError(`No route for scheduled rule ${rules.join(', ') || '(none)'}`);
   const rule = route.schedule?.rule;
@@ -81,6 +97,17 @@ const parsedDetail = (detail: unknown): unknown => {
   }
 };
 
+const scheduleOf = (scheduleArn: string | undefined) => SCHEDULE_ARN.exec(scheduleArn ?? '')?.groups;
+
+/** What a scheduler route asks of a tick: its schedule's name, and its group. */
+const schedulerConditions = (tick: SchedulerTick): ConditionsOf<Route> => {
+  const schedule = scheduleOf(tick.scheduleArn);
+  return ({ scheduler }) => [
+    condition('name', scheduler?.name, schedule?.name),
+    condition('group', scheduler?.group ?? 'default', schedule?.group),
+  ];
+};
+
 /**
  * A Scheduler tick is routed by its schedule's name and group. Its workflow ID defaults to
  * `<type>-<group>-<name>-<scheduled time>`, and its request ID is keyed by the schedule and the
@@ -88,14 +115,12 @@ const parsedDetail = (detail: unknown): unknown => {
  */
 const fromScheduler = (routes: Routes, tick: SchedulerTick): WorkflowRequest => {
   const { scheduleArn, time } = tick;
-  const parsed = SCHEDULE_ARN.exec(scheduleArn ?? '')?.groups;
+  const parsed = scheduleOf(scheduleArn);
   if (parsed === undefined || scheduleArn === undefined) {
     throw new ValidationError('A Scheduler event without the ARN of a schedule');
   }
   const { group = '', name = '' } = parsed;
-  const route = routes.scheduler.find(
-    ({ scheduler }) => scheduler?.name === name && (scheduler.group ?? 'default') === group,
-  );
+  const route = firstMatch(routes.scheduler, schedulerConditions(tick));
   if (route === undefined) throw new NoRouteError(`No route for Scheduler schedule ${group}/${name}`);
   if (time === undefined) throw new ValidationError(`A tick of schedule ${group}/${name} without its time`);
   const context = { time, name, group, scheduleArn, detail: parsedDetail(tick.detail) };
@@ -126,16 +151,34 @@ const matches = (expected: unknown, actual: unknown): boolean => {
   return expected === actual;
 };
 
-const normalizeEvent = (routes: Routes, event: AnyEventBridgeEvent): WorkflowRequest => {
-  if (isScheduledEvent(event)) return fromSchedule(routes, event);
-  const identity = { name: 'event ID', value: text(event.id) };
+/** Each field a route names in `detail`, held with an equal value; an empty pattern still asks for an object. */
+const detailConditions = (expected: Record<string, JsonValue> | undefined, detail: unknown) => {
+  if (expected === undefined) return [];
+  const fields = Object.entries(expected);
+  if (fields.length === 0) return [condition('detail', expected, detail, isObject(detail))];
+  return fields.map(([key, value]) => {
+    const held = isObject(detail) && Object.hasOwn(detail, key);
+    return condition(
+      `detail.${key}`,
+      value,
+      held ? detail[key] : undefined,
+      held && matches(value, detail[key]),
+    );
+  });
+};
 
-  const route = routes.eventbridge.find(
-    ({ eventbridge }) =>
-      eventbridge?.source === event.source &&
-      eventbridge.detailType === event['detail-type'] &&
-      (eventbridge.detail === undefined || matches(eventbridge.detail, event.detail)),
-  );
+/** What an eventbridge route asks of a custom event: its source, its detail-type, and detail fields. */
+const eventConditions =
+  (event: AnyEventBridgeEvent): ConditionsOf<Route> =>
+  ({ eventbridge }) => [
+    condition('source', eventbridge?.source, event.source),
+    condition('detail-type', eventbridge?.detailType, event['detail-type']),
+    ...detailConditions(eventbridge?.detail, event.detail),
+  ];
+
+const fromEvent = (routes: Routes, event: AnyEventBridgeEvent): WorkflowRequest => {
+  const identity = { name: 'event ID', value: text(event.id) };
+  const route = firstMatch(routes.eventbridge, eventConditions(event));
   if (route !== undefined) {
     const { detail, source, id, time, account, region, resources } = event;
     const detailType = event['detail-type'];
@@ -150,6 +193,47 @@ const normalizeEvent = (routes: Routes, event: AnyEventBridgeEvent): WorkflowReq
 };
 
 /**
+ * An input of the eventbridge function, told apart by its shape: a Scheduler tick (its default payload,
+ * or a target input that names its schedule), a scheduled rule's event, a custom event, or else a
+ * Scheduler target input that can only be the canonical envelope.
+ */
+type EventBridgeInput =
+  | { readonly trigger: 'scheduler'; readonly tick: SchedulerTick }
+  | { readonly trigger: 'schedule' | 'eventbridge'; readonly event: AnyEventBridgeEvent }
+  | { readonly trigger: undefined; readonly input: unknown };
+
+const inputOf = (event: unknown): EventBridgeInput => {
+  if (isEventBridgeEvent(event)) {
+    if (isSchedulerEvent(event)) {
+      const tick = { scheduleArn: text(event.resources?.[0]), time: text(event.time), detail: event.detail };
+      return { trigger: 'scheduler', tick };
+    }
+    return { trigger: isScheduledEvent(event) ? 'schedule' : 'eventbridge', event };
+  }
+  if (isObject(event) && 'scheduleArn' in event) {
+    const tick = {
+      scheduleArn: text(event.scheduleArn),
+      time: text(event.scheduledTime),
+      detail: event.detail,
+    };
+    return { trigger: 'scheduler', tick };
+  }
+  return { trigger: undefined, input: event };
+};
+
+/** Whose routes an input of the eventbridge function is matched against; undefined: only the envelope's. */
+export const eventBridgeTriggerOf = (event: unknown): EventBridgeInput['trigger'] => inputOf(event).trigger;
+
+/** What a route of that trigger asks of the input: how it is matched, and what a route that did not match failed. */
+export const eventBridgeConditions = (event: unknown): ConditionsOf<Route> => {
+  const input = inputOf(event);
+  if (input.trigger === 'scheduler') return schedulerConditions(input.tick);
+  if (input.trigger === 'schedule') return scheduleConditions(input.event);
+  if (input.trigger === 'eventbridge') return eventConditions(input.event);
+  return () => [];
+};
+
+/**
  * Builds the start request for an EventBridge event: scheduled rules by rule name, Scheduler ticks by
  * schedule name and group, custom events by source and detail-type, else a canonical envelope in
  * `detail`. Input that is not an EventBridge event at all is a Scheduler target input: either one that
@@ -157,26 +241,15 @@ const normalizeEvent = (routes: Routes, event: AnyEventBridgeEvent): WorkflowReq
  * like the default payload, or the canonical envelope itself.
  */
 export const normalizeEventBridge = (routes: Routes, event: unknown): WorkflowRequest => {
-  if (isEventBridgeEvent(event)) {
-    if (isSchedulerEvent(event)) {
-      return fromScheduler(routes, {
-        scheduleArn: text(event.resources?.[0]),
-        time: text(event.time),
-        detail: event.detail,
-      });
-    }
-    const request = normalizeEvent(routes, event);
-    const id = text(event.id);
+  const input = inputOf(event);
+  if (input.trigger === 'scheduler') return fromScheduler(routes, input.tick);
+  if (input.trigger !== undefined) {
+    const request =
+      input.trigger === 'schedule' ? fromSchedule(routes, input.event) : fromEvent(routes, input.event);
+    const id = text(input.event.id);
     return id === undefined ? request : withEventId(request, id);
   }
-  if (isObject(event) && 'scheduleArn' in event) {
-    return fromScheduler(routes, {
-      scheduleArn: text(event.scheduleArn),
-      time: text(event.scheduledTime),
-      detail: event.detail,
-    });
-  }
-  const envelope = envelopeOf(event);
+  const envelope = envelopeOf(input.input);
   if (envelope === undefined) {
     throw new ValidationError(
       'Not an EventBridge event, not a Scheduler input with "scheduleArn" and "scheduledTime", and not a {"workflowType", "workflowId", "input"} envelope',

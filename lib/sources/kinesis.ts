@@ -1,7 +1,9 @@
 import type { KinesisStreamRecord } from 'aws-lambda';
 import { MalformedJsonError, NoRouteError } from '#lib/errors.ts';
 import type { WorkflowRequest } from '#lib/normalize/types.ts';
+import { type ConditionsOf, condition, firstMatch } from '#lib/routes/conditions.ts';
 import type { Routes } from '#lib/routes/model.ts';
+import type { Route } from '#lib/routes/schema.ts';
 import { fromStreamRecord, secondsToMs } from './streamRecord.ts';
 
 /*
@@ -11,6 +13,14 @@ import { fromStreamRecord, secondsToMs } from './streamRecord.ts';
 
 /** `arn:aws:kinesis:us-east-2:123456789012:stream/orders` → `orders` */
 const streamName = (arn: string): string => arn.slice(arn.lastIndexOf('/') + 1);
+
+/** What a Kinesis route asks of a record: its stream. */
+export const kinesisConditions = (
+  record: Pick<KinesisStreamRecord, 'eventSourceARN'>,
+): ConditionsOf<Route> => {
+  const stream = streamName(record.eventSourceARN);
+  return ({ kinesis }) => [condition('stream', kinesis?.stream, stream)];
+};
 
 /** `shardId-000000000006:4959…` → `shardId-000000000006`: Lambda's event ID names the record's shard. */
 export const kinesisShardId = (record: KinesisStreamRecord): string => {
@@ -35,7 +45,7 @@ const parseData = (data: string, sequenceNumber: string): unknown => {
  */
 export const normalizeKinesisRecord = (routes: Routes, record: KinesisStreamRecord): WorkflowRequest => {
   const stream = streamName(record.eventSourceARN);
-  const route = routes.kinesis.find(({ kinesis }) => kinesis?.stream === stream);
+  const route = firstMatch(routes.kinesis, kinesisConditions(record));
   if (route === undefined) throw new NoRouteError(`No route for Kinesis stream "${stream}"`);
   const { partitionKey, sequenceNumber, approximateArrivalTimestamp } = record.kinesis;
   const shardId = kinesisShardId(record);

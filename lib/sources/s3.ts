@@ -4,7 +4,9 @@ import { NoRouteError } from '#lib/errors.ts';
 import { logger } from '#lib/logger.ts';
 import { fromRoute, withEventId } from '#lib/normalize/resolve.ts';
 import type { WorkflowRequest } from '#lib/normalize/types.ts';
+import { type Condition, type ConditionsOf, condition, firstMatch } from '#lib/routes/conditions.ts';
 import type { Routes } from '#lib/routes/model.ts';
+import type { Route } from '#lib/routes/schema.ts';
 import { actOnEach } from './event.ts';
 
 /*
@@ -37,6 +39,28 @@ const eventMatches = (patterns: readonly string[] | undefined, eventName: string
     pattern.endsWith('*') ? eventName.startsWith(pattern.slice(0, -1)) : eventName === pattern,
   );
 
+/** The key and event name a route's conditions read, of one record. */
+type S3Notice = Pick<S3EventRecord, 'eventName'> & {
+  readonly s3: { readonly bucket: { readonly name: string }; readonly object: { readonly key: string } };
+};
+
+/** What an S3 route asks of a record: its bucket and, where the route names them, key prefix and suffix, and event names. */
+export const s3Conditions = (record: S3Notice): ConditionsOf<Route> => {
+  const { eventName } = record;
+  const bucket = record.s3.bucket.name;
+  const key = decodeKey(record.s3.object.key);
+  return ({ s3 }) => {
+    const conditions: Condition[] = [condition('bucket', s3?.bucket, bucket)];
+    if (s3?.prefix !== undefined)
+      conditions.push(condition('key prefix', s3.prefix, key, key.startsWith(s3.prefix)));
+    if (s3?.suffix !== undefined)
+      conditions.push(condition('key suffix', s3.suffix, key, key.endsWith(s3.suffix)));
+    if (s3?.events !== undefined)
+      conditions.push(condition('event', s3.events, eventName, eventMatches(s3.events, eventName)));
+    return conditions;
+  };
+};
+
 /** What S3 keeps the same on every delivery of one event: the object and its sequencer. */
 const identityOf = (bucket: string, key: string, sequencer: string): string =>
   `${bucket}/${key}@${sequencer}`;
@@ -51,13 +75,7 @@ export const normalizeS3Record = (routes: Routes, record: S3EventRecord): Workfl
   const bucket = record.s3.bucket.name;
   const { size, eTag, versionId, sequencer } = record.s3.object;
   const key = decodeKey(record.s3.object.key);
-  const route = routes.s3.find(
-    ({ s3 }) =>
-      s3?.bucket === bucket &&
-      (s3.prefix === undefined || key.startsWith(s3.prefix)) &&
-      (s3.suffix === undefined || key.endsWith(s3.suffix)) &&
-      eventMatches(s3.events, eventName),
-  );
+  const route = firstMatch(routes.s3, s3Conditions(record));
   if (route === undefined) {
     throw new NoRouteError(`No route for S3 event ${eventName} on bucket "${bucket}"`);
   }

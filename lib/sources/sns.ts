@@ -1,9 +1,11 @@
-import type { Context, SNSEvent, SNSEventRecord } from 'aws-lambda';
+import type { Context, SNSEvent, SNSEventRecord, SNSMessage } from 'aws-lambda';
 import type { WorkflowResult } from '#lib/actions.ts';
 import { MalformedJsonError, NoRouteError } from '#lib/errors.ts';
 import { fromEnvelope, fromRoute, withEventId } from '#lib/normalize/resolve.ts';
 import type { WorkflowRequest } from '#lib/normalize/types.ts';
+import { attributeConditions, type ConditionsOf, condition, firstMatch } from '#lib/routes/conditions.ts';
 import type { Routes } from '#lib/routes/model.ts';
+import type { Route } from '#lib/routes/schema.ts';
 import { actOnEach } from './event.ts';
 
 /*
@@ -19,12 +21,24 @@ export const isSnsEvent = (event: unknown): event is SNSEvent =>
 const topicName = (arn: string): string => arn.slice(arn.lastIndexOf(':') + 1);
 
 /** String and Number attributes, by name, as their text: what routes match and templates read. */
-const attributesOf = (record: SNSEventRecord): Record<string, string> => {
+const attributesOf = (sns: Pick<SNSMessage, 'MessageAttributes'>): Record<string, string> => {
   const result: Record<string, string> = {};
-  for (const [name, attribute] of Object.entries(record.Sns.MessageAttributes ?? {})) {
+  for (const [name, attribute] of Object.entries(sns.MessageAttributes ?? {})) {
     if (attribute.Type === 'String' || attribute.Type === 'Number') result[name] = attribute.Value;
   }
   return result;
+};
+
+/** What an SNS route asks of a message: its topic, and each message attribute it names, with that value. */
+export const snsConditions = (
+  message: Pick<SNSMessage, 'TopicArn' | 'MessageAttributes'>,
+): ConditionsOf<Route> => {
+  const topic = topicName(message.TopicArn);
+  const attributes = attributesOf(message);
+  return ({ sns }) => [
+    condition('topic', sns?.topic, topic),
+    ...attributeConditions(sns?.attributes, attributes),
+  ];
 };
 
 /** Messages are JSON. One that is not can never start a workflow: a permanent failure. */
@@ -45,13 +59,9 @@ const parseMessage = (message: string, messageId: string): unknown => {
 export const normalizeSnsRecord = (routes: Routes, record: SNSEventRecord): WorkflowRequest => {
   const { MessageId: messageId, TopicArn, Message, Subject, Timestamp } = record.Sns;
   const topic = topicName(TopicArn);
-  const attributes = attributesOf(record);
+  const attributes = attributesOf(record.Sns);
   const identity = { name: 'message ID', value: messageId };
-  const route = routes.sns.find(
-    ({ sns }) =>
-      sns?.topic === topic &&
-      Object.entries(sns.attributes ?? {}).every(([name, value]) => attributes[name] === value),
-  );
+  const route = firstMatch(routes.sns, snsConditions(record.Sns));
   const message = parseMessage(Message, messageId);
   let request: WorkflowRequest;
   if (route !== undefined) {

@@ -13,7 +13,9 @@ import { logger } from '#lib/logger.ts';
 import { countBatch } from '#lib/metrics.ts';
 import { fromEnvelope, fromRoute, withEventId } from '#lib/normalize/resolve.ts';
 import type { WorkflowRequest } from '#lib/normalize/types.ts';
+import { attributeConditions, type ConditionsOf, condition, firstMatch } from '#lib/routes/conditions.ts';
 import type { Routes } from '#lib/routes/model.ts';
+import type { Route } from '#lib/routes/schema.ts';
 import { fromXrayHeader } from '#lib/trace/context.ts';
 import { actOnEvent } from './event.ts';
 
@@ -35,7 +37,7 @@ const parseBody = (body: string, messageId: string): unknown => {
   }
 };
 
-const stringAttributes = (record: SQSRecord): Record<string, string> => {
+const stringAttributes = (record: Pick<SQSRecord, 'messageAttributes'>): Record<string, string> => {
   const result: Record<string, string> = {};
   for (const [name, attribute] of Object.entries(record.messageAttributes ?? {})) {
     if (attribute.stringValue !== undefined) result[name] = attribute.stringValue;
@@ -43,14 +45,22 @@ const stringAttributes = (record: SQSRecord): Record<string, string> => {
   return result;
 };
 
+/** What an SQS route asks of a record: its queue, and each message attribute it names, with that value. */
+export const sqsConditions = (
+  record: Pick<SQSRecord, 'eventSourceARN' | 'messageAttributes'>,
+): ConditionsOf<Route> => {
+  const queue = queueName(record.eventSourceARN);
+  const attributes = stringAttributes(record);
+  return ({ sqs }) => [
+    condition('queue', sqs?.queue, queue),
+    ...attributeConditions(sqs?.attributes, attributes),
+  ];
+};
+
 const normalizeRecord = (routes: Routes, record: SQSRecord): WorkflowRequest => {
   const queue = queueName(record.eventSourceARN);
   const attributes = stringAttributes(record);
-  const route = routes.sqs.find(
-    ({ sqs }) =>
-      sqs?.queue === queue &&
-      Object.entries(sqs.attributes ?? {}).every(([name, value]) => attributes[name] === value),
-  );
+  const route = firstMatch(routes.sqs, sqsConditions(record));
   const { messageId } = record;
   const body = parseBody(record.body, messageId);
   if (route !== undefined) {
