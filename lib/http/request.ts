@@ -12,6 +12,7 @@ import type { WorkflowRequest } from '#lib/normalize/types.ts';
 import type { Routes } from '#lib/routes/model.ts';
 import type { Route } from '#lib/routes/schema.ts';
 import { fromTraceparent } from '#lib/trace/context.ts';
+import { OPENAPI_PATH } from './openapiPath.ts';
 import { signatureHeaderOf } from './signatureHeader.ts';
 
 /** An API Gateway request, the same whichever payload format carried it. */
@@ -158,7 +159,11 @@ export type HttpTarget =
       readonly namedHeaders: ReadonlySet<string>;
     }
   | { readonly kind: 'envelope'; readonly workflowType: string }
-  | { readonly kind: 'status'; readonly workflowId: string };
+  | { readonly kind: 'status'; readonly workflowId: string }
+  | { readonly kind: 'openapi' };
+
+/** What starts, signals or updates a workflow: a route, or the canonical envelope. */
+export type ActionTarget = Extract<HttpTarget, { kind: 'route' | 'envelope' }>;
 
 /** A path segment, percent-decoded; kept as sent when its encoding is broken. */
 const decodeSegment = (segment: string): string => {
@@ -171,9 +176,19 @@ const decodeSegment = (segment: string): string => {
 
 const CANONICAL_PATH = /^\/workflows\/(?<segment>[^/]+)\/?$/;
 
-/** Routes first, in file order; then `POST /workflows/{workflowType}` and `GET /workflows/{workflowId}`. */
-export const matchHttp = (routes: Routes, request: HttpRequest): HttpTarget => {
-  const allow = new Set<string>();
+/**
+ * `GET /openapi.json` first when the document is served (as API Gateway routes that literal path before
+ * a templated one); then routes, in file order; then `POST /workflows/{workflowType}` and
+ * `GET /workflows/{workflowId}`.
+ */
+export const matchHttp = (
+  routes: Routes,
+  request: HttpRequest,
+  { openapi = false }: { readonly openapi?: boolean } = {},
+): HttpTarget => {
+  const served = openapi && request.path === OPENAPI_PATH;
+  if (served && request.method === 'GET') return { kind: 'openapi' };
+  const allow = new Set<string>(served ? ['GET'] : []);
   for (const { route, method, pattern, namedHeaders } of routes.http) {
     const match = pattern.exec(request.path);
     if (match === null) continue;
@@ -266,7 +281,7 @@ const identityOf = ({ headers, requestId, caller }: HttpRequest) => {
 /** The request for a route or the canonical envelope: parses the body and renders templates. */
 export const workflowRequestOf = (
   routes: Routes,
-  target: Exclude<HttpTarget, { kind: 'status' }>,
+  target: ActionTarget,
   request: HttpRequest,
 ): WorkflowRequest => {
   const { headers, query, cookies, requestId, caller } = request;

@@ -1,13 +1,21 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { describe, it } from 'node:test';
+import { afterEach, describe, it } from 'node:test';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { Ajv2020 } from 'ajv/dist/2020.js';
+import { resetConfig } from '#lib/config.ts';
 import * as errors from '#lib/errors.ts';
+import { NoRouteError } from '#lib/errors.ts';
 import { openapiDocument, problemTypes } from '#lib/http/openapi.ts';
+import { openapiResponse } from '#lib/http/openapiResponse.ts';
+import { toHttpRequest } from '#lib/http/request.ts';
 import { problemType } from '#lib/http/response.ts';
 import type { RoutesFile } from '#lib/routes/schema.ts';
+import { compileRoutes } from '#lib/routes/validate.ts';
+import { handleHttp } from '#lib/sources/http.ts';
+import { lambdaContext } from '../../scripts/lambdaContext.ts';
 import { openapiText } from '../../scripts/openapi.ts';
+import { httpEvent } from '../helpers/events.ts';
 
 const ROUTES_FILES = ['routes.json', 'test/routes/contract.json', 'test/routes/openapi.json'];
 const read = (path: string) =>
@@ -207,5 +215,41 @@ describe('npm run openapi', () => {
     const text = await openapiText('test/routes/contract.json', true);
     assert.deepEqual(JSON.parse(text), openapiDocument(read('test/routes/contract.json'), { served: true }));
     await assert.rejects(openapiText('test/routes/not-there.json'), /ENOENT/);
+  });
+});
+
+describe('GET /openapi.json', () => {
+  const saved = { HTTP_OPENAPI: process.env.HTTP_OPENAPI, ROUTES_FILE: process.env.ROUTES_FILE };
+  afterEach(() => {
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+    resetConfig();
+    openapiResponse.reset();
+  });
+  const get = () => toHttpRequest(httpEvent({ method: 'GET', path: '/openapi.json' }));
+  const routes = compileRoutes(read('test/routes/openapi.json'), 'openapi.json', undefined);
+
+  it('serves the document of the routes file in force with HTTP_OPENAPI on, made once', async () => {
+    process.env.HTTP_OPENAPI = 'true';
+    process.env.ROUTES_FILE = 'test/routes/openapi.json';
+    const first = await handleHttp(routes, get(), lambdaContext(), Date.now());
+    assert.equal(first.statusCode, 200);
+    assert.equal(first.headers['content-type'], 'application/json');
+    assert.deepEqual(
+      JSON.parse(String(first.body)),
+      openapiDocument(read('test/routes/openapi.json'), { served: true }),
+    );
+    assert.equal(await handleHttp(routes, get(), lambdaContext(), Date.now()), first, 'kept');
+  });
+
+  it('is no route with HTTP_OPENAPI off or unset', async () => {
+    for (const value of ['off', undefined]) {
+      if (value === undefined) delete process.env.HTTP_OPENAPI;
+      else process.env.HTTP_OPENAPI = value;
+      resetConfig();
+      await assert.rejects(handleHttp(routes, get(), lambdaContext(), Date.now()), NoRouteError);
+    }
   });
 });
