@@ -22,8 +22,8 @@ import { zipFunctions } from './zip.ts';
  * Bundles each function into dist/<name>/index.mjs: ESM, minified, self-contained, with a source map
  * and an esbuild metafile (dist/<name>/meta.json, for https://esbuild.github.io/analyze/). Modules
  * imported with `await import()` go to dist/<name>/chunks/ and load only when that code runs. The
- * build fails when what a cold start loads is over its size budget or includes a package it must
- * never load.
+ * build fails when what a cold start loads is over its size budget or includes a package or module it
+ * must never load.
  *
  * `npm run build [-- --routes <file>]` bundles that routes file (routes.json by default) into every
  * function and writes the same text to dist/routes.json, from which the deployment is derived
@@ -55,6 +55,9 @@ export const NEVER_AT_COLD_START = [
   'ajv/dist/compile/',
   'ajv/dist/vocabularies/',
 ] as const;
+
+/** Modules of ours a cold start must never load: the OpenAPI generator loads with the first GET /openapi.json. */
+export const LAZY_MODULES = ['lib/http/openapi.ts', 'lib/http/bodySchema.ts'] as const;
 
 /** grpc-js and protobufjs are CommonJS and call require() for Node built-ins; ESM output needs one. */
 export const REQUIRE_SHIM =
@@ -123,7 +126,9 @@ export const coldStartProblems = (bundle: Bundle): string[] => {
   for (const output of coldStartOutputs(bundle.metafile, bundle.file)) {
     for (const input of Object.keys(bundle.metafile.outputs[output]?.inputs ?? {})) {
       const banned = NEVER_AT_COLD_START.find((name) => input.includes(`node_modules/${name}`));
-      if (banned) problems.push(`${bundle.file}: a cold start loads ${input}`);
+      if (banned || (LAZY_MODULES as readonly string[]).includes(input)) {
+        problems.push(`${bundle.file}: a cold start loads ${input}`);
+      }
     }
   }
   return problems;

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { CORS, checkCorsOrigins } from '../lib/http/cors.ts';
+import { OPENAPI_PATH } from '../lib/http/openapiPath.ts';
 import type { JsonValue, Route, RoutesFile } from '../lib/routes/schema.ts';
 import type { TriggerKind } from '../lib/routes/triggers.ts';
 
@@ -13,7 +14,8 @@ import type { TriggerKind } from '../lib/routes/triggers.ts';
  * adding a route means editing the routes file only.
  *
  * osls loads this through infra/derive.cjs (its `file` variable source require()s .js and .cjs files
- * only; Node 24 strips the types), so it imports nothing but node: modules, lib/http/cors.ts and types.
+ * only; Node 24 strips the types), so it imports nothing but node: modules, lib/http/cors.ts,
+ * lib/http/openapiPath.ts and types.
  */
 
 /** The routes file the build bundled, as it bundled it (infra/build.ts writes it). */
@@ -57,6 +59,8 @@ export interface DeploymentSettings {
   readonly authorizer: unknown;
   /** The corsAllowOrigins parameter: comma-separated origins, or empty. */
   readonly corsAllowOrigins: string;
+  /** The httpOpenapi parameter: GET /openapi.json, the OpenAPI document, routed to the http function. */
+  readonly openapi?: boolean;
   /** The sqs function's timeout: a queue hides a received message for six times it (AWS's advice). */
   readonly sqsTimeoutSeconds: number;
   /** Where every alarm notifies (`custom.alarmActions`, shared with infra/resources/alarms.yml). */
@@ -213,11 +217,25 @@ const WORKFLOW_API = [
   ['GET', '/workflows/{workflowId}'],
 ] as const;
 
-/** The workflow API, then one route per method and path; a signed webhook is its own authentication. */
-const httpEvents = (file: RoutesFile, { authorizer }: DeploymentSettings, stack: Stack) =>
-  distinct(
+/**
+ * The workflow API (with the OpenAPI document when it is served), then one route per method and path; a
+ * signed webhook is its own authentication. The document has the authorizer of the API it describes.
+ */
+const httpEvents = (file: RoutesFile, { authorizer, openapi }: DeploymentSettings, stack: Stack) => {
+  const api = openapi ? [...WORKFLOW_API, ['GET', OPENAPI_PATH] as const] : WORKFLOW_API;
+  if (openapi) {
+    // The function serves the document before any route: a route of the file there would never be reached.
+    for (const { route } of routesOf(file, 'http').filter(
+      ({ trigger }) => trigger.method === 'GET' && trigger.path === OPENAPI_PATH,
+    )) {
+      stack.problems.push(
+        `route "${route.name}": GET ${OPENAPI_PATH} serves the OpenAPI document (httpOpenapi is on); move the route, or turn httpOpenapi off`,
+      );
+    }
+  }
+  return distinct(
     [
-      ...WORKFLOW_API.map(
+      ...api.map(
         ([method, path]) =>
           [`${method} ${path}`, { method, path, signed: false }, 'the workflow API'] as const,
       ),
@@ -231,6 +249,7 @@ const httpEvents = (file: RoutesFile, { authorizer }: DeploymentSettings, stack:
   ).map(({ method, path, signed }) => ({
     httpApi: signed ? { method, path } : { method, path, authorizer },
   }));
+};
 
 /** An alarm that fires when its metric is above `Threshold` (zero) in a five-minute period, and clears when not. */
 const addAlarm = (
@@ -1125,6 +1144,13 @@ const ALARM_BANNER = [
   '',
 ].join('\n');
 
+/** An "on" or "off" parameter. */
+const onOff = (value: string, name: string): boolean => {
+  if (value !== 'on' && value !== 'off')
+    throw new DeploymentError(`${name} must be "on" or "off", got "${value}"`);
+  return value === 'on';
+};
+
 /** What osls's `file` source hands a function it calls. */
 interface VariableSourceContext {
   readonly resolveVariable: (variable: string) => Promise<unknown>;
@@ -1152,6 +1178,7 @@ export const derived = async ({ resolveVariable, resolveConfigurationProperty }:
     eventBusName: await text('param:eventBusName'),
     authorizer: await resolveVariable('self:custom.httpAuthorizer'),
     corsAllowOrigins: await text('param:corsAllowOrigins'),
+    openapi: onOff(await text('param:httpOpenapi'), 'httpOpenapi'),
     sqsTimeoutSeconds: await positive(
       resolveConfigurationProperty(['functions', 'sqs', 'timeout']),
       'functions.sqs.timeout',

@@ -101,15 +101,16 @@ export const packageService = async ({
 };
 
 /**
- * Copies what serverless.yml reads into dir: itself, infra/ with lib/http/cors.ts (which infra/derive.ts
- * imports), package.json (which makes those files ES modules), the built zips, and as dist/routes.json
+ * Copies what serverless.yml reads into dir: itself, infra/ with lib/http/cors.ts and
+ * lib/http/openapiPath.ts (which infra/derive.ts imports), package.json (which makes those files ES modules), the built zips, and as dist/routes.json
  * `routes`: the build's dist/routes.json by default, another routes file, or none with `null`.
  */
 export const stageService = async (
   dir: string,
   { routes = join(ROOT, 'dist', 'routes.json') }: { routes?: string | null } = {},
 ): Promise<string> => {
-  for (const path of ['serverless.yml', 'package.json', 'infra', join('lib', 'http', 'cors.ts')]) {
+  const deriveImports = ['cors.ts', 'openapiPath.ts'].map((file) => join('lib', 'http', file));
+  for (const path of ['serverless.yml', 'package.json', 'infra', ...deriveImports]) {
     await cp(join(ROOT, path), join(dir, path), { recursive: true });
   }
   for (const name of FUNCTIONS) {

@@ -25,6 +25,8 @@ export interface Config {
    * an exact origin, `*` or `https://*`, as the HTTP API takes them (lib/http/cors.ts).
    */
   readonly corsAllowOrigins: readonly string[];
+  /** Whether the http function serves its OpenAPI document at GET /openapi.json (`HTTP_OPENAPI`, default off). */
+  readonly openapi: boolean;
   /**
    * CloudWatch metrics in embedded metric format (lib/metrics.ts), under Powertools Metrics' variables:
    * on unless `POWERTOOLS_METRICS_DISABLED` is true (or, with it unset, `POWERTOOLS_DEV` is), in
@@ -68,6 +70,10 @@ const list = (name: string): string[] =>
 
 const nonEmpty = (name: string): string | undefined => process.env[name] || undefined;
 
+/** true, 1, yes, on or false, 0, no, off (Powertools' extended parsing); unset or empty is off. */
+const flag = (name: string): boolean =>
+  nonEmpty(name) !== undefined && getBooleanFromEnv({ key: name, extendedParsing: true });
+
 /** Whether Powertools Metrics publishes: POWERTOOLS_METRICS_DISABLED when set, else not in POWERTOOLS_DEV. */
 const metricsEnabled = (): boolean =>
   process.env.POWERTOOLS_METRICS_DISABLED === undefined
@@ -85,6 +91,7 @@ const read = (): Config => {
     sqsConcurrency: positiveInt('SQS_CONCURRENCY', 10, 'records'),
     maxBodyBytes: positiveInt('HTTP_MAX_BODY_BYTES', 1024 * 1024, 'bytes'),
     corsAllowOrigins: checkCorsOrigins(list('CORS_ALLOW_ORIGINS'), 'CORS_ALLOW_ORIGINS'),
+    openapi: flag('HTTP_OPENAPI'),
     metrics: {
       enabled: metricsEnabled(),
       namespace: nonEmpty('POWERTOOLS_METRICS_NAMESPACE') ?? 'TemporalTriggers',

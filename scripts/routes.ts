@@ -107,7 +107,7 @@ const explain = async (eventFile: FileArgument, routesFile: FileArgument, json: 
       `${eventFile.name} is not an event the functions take: not an API Gateway or ALB request, an SQS, Kinesis or DynamoDB Streams batch, an SNS message, an S3 event notification, an EventBridge event or a Scheduler input`,
     );
   }
-  const { taskQueue, maxBodyBytes } = settings();
+  const { taskQueue, maxBodyBytes, openapi } = settings();
   let routes: Routes;
   try {
     routes = compileRoutes(await readJson(routesFile, 'the routes file'), routesFile.name, taskQueue);
@@ -115,7 +115,7 @@ const explain = async (eventFile: FileArgument, routesFile: FileArgument, json: 
     if (!(error instanceof RoutesFileError)) throw error;
     throw new UsageError(`${error.message}\n(npm run routes -- check ${routesFile.name} lists the problems)`);
   }
-  const explanations = explainEvent(routes, source, event, maxBodyBytes);
+  const explanations = explainEvent(routes, source, event, { maxBodyBytes, openapi });
   const ok = explanations.every(succeeded);
   print(
     json

@@ -79,7 +79,7 @@ export interface Explanation {
    * A route, the canonical envelope, a status request (HTTP GET /workflows/{id}), S3's test event
    * (acknowledged, nothing started), or nothing.
    */
-  readonly match: 'route' | 'envelope' | 'status' | 'acknowledged' | 'none';
+  readonly match: 'route' | 'envelope' | 'status' | 'openapi' | 'acknowledged' | 'none';
   /** The route that matched, and the conditions it met. */
   readonly route?: { readonly name: string; readonly conditions: readonly Condition[] };
   /** A status request's workflow ID: it starts nothing. */
@@ -198,13 +198,23 @@ const explainRouted = (
   return { event, trigger, match: 'none', ...outcome, nearest };
 };
 
-const explainHttp = (routes: Routes, event: HttpEvent, maxBodyBytes: number): Explanation => {
+/** What the http function is configured with: its largest body, and whether it serves GET /openapi.json. */
+export interface HttpSettings {
+  readonly maxBodyBytes: number;
+  readonly openapi: boolean;
+}
+
+const explainHttp = (
+  routes: Routes,
+  event: HttpEvent,
+  { maxBodyBytes, openapi }: HttpSettings,
+): Explanation => {
   const request = toHttpRequest(event);
   const label = `${request.method} ${request.path}`;
   const conditionsOf = httpConditions(request);
   let target: ReturnType<typeof matchHttp>;
   try {
-    target = matchHttp(routes, request);
+    target = matchHttp(routes, request, { openapi });
   } catch (error) {
     const nearest = nearestOf(routes.http, conditionsOf, ({ route }) => route.name);
     return { event: label, trigger: 'http', match: 'none', error: failureOf(error), nearest };
@@ -212,6 +222,7 @@ const explainHttp = (routes: Routes, event: HttpEvent, maxBodyBytes: number): Ex
   if (target.kind === 'status') {
     return { event: label, trigger: 'http', match: 'status', workflowId: target.workflowId };
   }
+  if (target.kind === 'openapi') return { event: label, trigger: 'http', match: 'openapi' };
   const outcome = attempt(() => {
     // In the handler's order: the body's size and type, then the templates.
     checkBody(request, maxBodyBytes);
@@ -321,11 +332,11 @@ export const explainEvent = (
   routes: Routes,
   source: Source,
   event: unknown,
-  maxBodyBytes: number,
+  http: HttpSettings,
 ): Explanation[] => {
   switch (source) {
     case 'http':
-      return [explainHttp(routes, event as HttpEvent, maxBodyBytes)];
+      return [explainHttp(routes, event as HttpEvent, http)];
     case 'sqs':
       return explainRecords(routes, (event as SQSEvent).Records, SQS);
     case 'kinesis':

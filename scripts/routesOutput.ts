@@ -72,6 +72,9 @@ const matchLines = (explanation: Explanation): string[] => {
   if (match === 'acknowledged') {
     return ['  ✔ S3 sends it when a notification configuration is saved: acknowledged, nothing started'];
   }
+  if (match === 'openapi') {
+    return ["  ✔ GET /openapi.json: the HTTP API's OpenAPI document (HTTP_OPENAPI is on); it starts nothing"];
+  }
   if (match === 'status') {
     return [`  ✔ GET /workflows/{id}: the status of workflow ${show(workflowId)}; it starts nothing`];
   }

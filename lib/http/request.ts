@@ -15,6 +15,7 @@ import type { HttpRoute, Routes } from '#lib/routes/model.ts';
 import type { Route } from '#lib/routes/schema.ts';
 import { fromTraceparent } from '#lib/trace/context.ts';
 import { decodeQueryComponent, isAlbEvent } from './alb.ts';
+import { OPENAPI_PATH } from './openapiPath.ts';
 import { signatureHeaderOf } from './signatureHeader.ts';
 
 /** An API Gateway request, the same whichever payload format carried it. */
@@ -174,7 +175,11 @@ export type HttpTarget =
       readonly namedHeaders: ReadonlySet<string>;
     }
   | { readonly kind: 'envelope'; readonly workflowType: string }
-  | { readonly kind: 'status'; readonly workflowId: string };
+  | { readonly kind: 'status'; readonly workflowId: string }
+  | { readonly kind: 'openapi' };
+
+/** What starts, signals or updates a workflow: a route, or the canonical envelope. */
+export type ActionTarget = Extract<HttpTarget, { kind: 'route' | 'envelope' }>;
 
 /** A path segment, percent-decoded; kept as sent when its encoding is broken. */
 const decodeSegment = (segment: string): string => {
@@ -195,9 +200,19 @@ export const httpConditions =
     condition('method', method, request.method),
   ];
 
-/** Routes first, in file order; then `POST /workflows/{workflowType}` and `GET /workflows/{workflowId}`. */
-export const matchHttp = (routes: Routes, request: HttpRequest): HttpTarget => {
-  const allow = new Set<string>();
+/**
+ * `GET /openapi.json` first when the document is served (as API Gateway routes that literal path before
+ * a templated one); then routes, in file order; then `POST /workflows/{workflowType}` and
+ * `GET /workflows/{workflowId}`.
+ */
+export const matchHttp = (
+  routes: Routes,
+  request: HttpRequest,
+  { openapi = false }: { readonly openapi?: boolean } = {},
+): HttpTarget => {
+  const served = openapi && request.path === OPENAPI_PATH;
+  if (served && request.method === 'GET') return { kind: 'openapi' };
+  const allow = new Set<string>(served ? ['GET'] : []);
   const conditionsOf = httpConditions(request);
   for (const compiled of routes.http) {
     const [path, method] = conditionsOf(compiled);
@@ -305,7 +320,7 @@ const fingerprintOf = ({ method, path, rawBody }: HttpRequest): string =>
 /** The request for a route or the canonical envelope: parses the body and renders templates. */
 export const workflowRequestOf = (
   routes: Routes,
-  target: Exclude<HttpTarget, { kind: 'status' }>,
+  target: ActionTarget,
   request: HttpRequest,
 ): WorkflowRequest => {
   const { headers, query, cookies, requestId, caller } = request;

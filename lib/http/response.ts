@@ -46,6 +46,9 @@ const kebab = (name: string): string =>
     .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
     .toLowerCase();
 
+/** The RFC 9457 problem type of a TriggerError, from its name: `urn:temporal-triggers:problem:<kebab-case>`. */
+export const problemType = (name: string): string => `urn:temporal-triggers:problem:${kebab(name)}`;
+
 /**
  * An RFC 9457 problem response. The detail of an error is shown only when it is exposed (4xx);
  * anything else answers with its status and title alone, so internals never reach a caller.
@@ -57,7 +60,7 @@ export const problemResponse = (error: unknown, instance?: string): HttpResponse
   if (error instanceof TemporalUnavailableError) headers['retry-after'] = String(error.retryAfter);
   if (error instanceof MethodNotAllowedError) headers.allow = error.allow.join(', ');
   const problem = {
-    type: known ? `urn:temporal-triggers:problem:${kebab(error.name)}` : 'about:blank',
+    type: known ? problemType(error.name) : 'about:blank',
     title: known ? error.title : 'Internal Server Error',
     status,
     ...(known && error.expose && { detail: error.message }),

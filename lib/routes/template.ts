@@ -9,6 +9,9 @@ const PLACEHOLDER = /\{([^{}]+)\}/g;
 
 const MISSING = Symbol('missing');
 
+/** The path of a template that is exactly `{path}`, which renders as that value, whatever its JSON type. */
+export const exactPath = (template: string): string | undefined => EXACT.exec(template)?.[1]?.trim();
+
 const lookup = (context: TemplateContext, path: string): unknown => {
   let value: unknown = context;
   for (const segment of path.split('.')) {
@@ -38,8 +41,8 @@ const interpolate = (value: unknown, route: string, path: string): string => {
  */
 export const render = (template: JsonValue, context: TemplateContext, route: string): unknown => {
   if (typeof template === 'string') {
-    const exact = EXACT.exec(template);
-    if (exact?.[1] !== undefined) return resolve(context, exact[1], route);
+    const exact = exactPath(template);
+    if (exact !== undefined) return resolve(context, exact, route);
     return template.replace(PLACEHOLDER, (_, path: string) =>
       interpolate(resolve(context, path, route), route, path.trim()),
     );
@@ -55,7 +58,7 @@ export const render = (template: JsonValue, context: TemplateContext, route: str
 
 /** Renders a template that must produce a string, such as a workflow ID. */
 export const renderString = (template: string, context: TemplateContext, route: string): string => {
-  const exact = EXACT.exec(template)?.[1]?.trim();
+  const exact = exactPath(template);
   return interpolate(render(template, context, route), route, exact ?? template);
 };
 

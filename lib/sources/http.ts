@@ -25,15 +25,21 @@ export const handleHttp = async (
   context: Context,
   invokedAt: number,
 ): Promise<HttpResponse> => {
-  const target = matchHttp(routes, request);
+  const { maxBodyBytes, openapi } = config();
+  const target = matchHttp(routes, request, { openapi });
   labelInvocation(
     target.kind === 'route'
       ? { route: target.route.name, workflowType: target.route.workflowType }
       : target.kind === 'envelope'
         ? { route: 'canonical', workflowType: target.workflowType }
-        : { route: 'status' },
+        : { route: target.kind },
   );
-  checkBody(request, config().maxBodyBytes);
+  if (target.kind === 'openapi') {
+    // The generator loads with the first request for it, never at cold start (infra/build.ts's budget).
+    const { openapiResponse } = await import('#lib/http/openapiResponse.ts');
+    return openapiResponse();
+  }
+  checkBody(request, maxBodyBytes);
   const scope = request.caller === undefined ? undefined : callerScope(request.caller);
   if (target.kind === 'status') {
     return statusResponse(await workflowStatus(routes, target.workflowId, deadlineFrom(context), scope));

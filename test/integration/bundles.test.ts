@@ -9,6 +9,8 @@ import { promisify } from 'node:util';
 import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { unzipSync } from 'fflate';
+import { coldStartOutputs } from '../../infra/build.ts';
+import { openapiText } from '../../scripts/openapi.ts';
 import { canarySecret, recordCaptured } from '../helpers/canary.ts';
 import {
   dynamodbEvent,
@@ -145,6 +147,29 @@ describe('built bundles', () => {
     const response = (await invokeBundle('http', http)) as { statusCode: number; body: string };
     assert.equal(response.statusCode, 404);
     assert.equal(JSON.parse(response.body).type, 'urn:temporal-triggers:problem:no-route');
+  });
+
+  it('serve the OpenAPI document of the routes file in force from a chunk loaded on the first request', async () => {
+    const event = fixture<APIGatewayProxyEventV2>('http/v2-post-order.json');
+    event.rawPath = '/openapi.json';
+    event.requestContext.http.method = 'GET';
+    delete event.body;
+
+    const response = (await invokeBundle(
+      'http',
+      event,
+      { HTTP_OPENAPI: 'true', ROUTES_FILE: CONTRACT_ROUTES },
+      'zip',
+    )) as { statusCode: number; body: string };
+
+    assert.equal(response.statusCode, 200);
+    assert.deepEqual(JSON.parse(response.body), JSON.parse(await openapiText(CONTRACT_ROUTES, true)));
+    const meta = JSON.parse(await readFile(new URL('../../dist/http/meta.json', import.meta.url), 'utf8'));
+    const coldStart = coldStartOutputs(meta, 'dist/http/index.mjs').flatMap((output) =>
+      Object.keys(meta.outputs[output].inputs),
+    );
+    assert.ok(!coldStart.includes('lib/http/openapi.ts'), 'not at cold start');
+    assert.ok(Object.keys(meta.inputs).includes('lib/http/openapi.ts'), 'in the bundle');
   });
 
   it('reads the credentials secret through the lazily loaded AWS SDK chunk, from the deployment zip', async () => {

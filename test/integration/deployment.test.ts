@@ -94,7 +94,7 @@ const VARIANTS = {
     },
   },
   // The other choices: a FIFO queue, a JWT authorizer, an existing alarm topic, a secret with the AWS
-  // managed key, CORS, burst bounds of its own, and no metrics.
+  // managed key, CORS, burst bounds of its own, no metrics, and the OpenAPI document served.
   fifoJwt: {
     routes: ROUTES.fifo,
     params: {
@@ -121,6 +121,7 @@ const VARIANTS = {
       albPriority: '42',
       albPathPattern: '/hooks/*',
       albMultiValueHeaders: 'true',
+      httpOpenapi: 'on',
     },
   },
   // Add a route of each kind to routes.json, package, and find each deployed; with only the one required
@@ -165,6 +166,11 @@ const FAILING = {
   noBuild: { routes: null, params: { temporalAddress: 'temporal.internal:7233' } },
   // DynamoDB routes without their tables' stream ARNs, which end in a label and cannot be derived.
   streamsNoArn: { routes: ROUTES.streams, params: { temporalAddress: 'temporal.internal:7233' } },
+  // httpOpenapi takes "on" or "off", as metrics does.
+  openapiYes: {
+    routes: ROUTES.example,
+    params: { temporalAddress: 'temporal.internal:7233', httpOpenapi: 'yes' },
+  },
 } as const;
 
 type Trigger = 'http' | 'sqs' | 'eventbridge' | 'schedule' | 'scheduler' | 'kinesis' | 'dynamodb';
@@ -307,6 +313,7 @@ describe('serverless package', () => {
         }
       }
       assert.equal(environmentOf(example, FUNCTIONS.http).HTTP_MAX_BODY_BYTES, '1048576');
+      assert.equal(environmentOf(example, FUNCTIONS.http).HTTP_OPENAPI, 'off');
       assert.equal(environmentOf(example, FUNCTIONS.sqs).SQS_CONCURRENCY, '10');
       assert.equal(environmentOf(example, FUNCTIONS.sqs).HTTP_MAX_BODY_BYTES, undefined);
 
@@ -320,6 +327,7 @@ describe('serverless package', () => {
       assert.equal(fifoJwt.CORS_ALLOW_ORIGINS, VARIANTS.fifoJwt.params.corsAllowOrigins);
       assert.equal(fifoJwt.POWERTOOLS_METRICS_DISABLED, 'true');
       assert.equal(fifoJwt.POWERTOOLS_METRICS_NAMESPACE, 'Shop');
+      assert.equal(fifoJwt.HTTP_OPENAPI, 'on');
     });
   });
 
@@ -381,6 +389,8 @@ describe('serverless package', () => {
         const expected = [
           'POST /workflows/{workflowType}',
           'GET /workflows/{workflowId}',
+          // The OpenAPI document, where httpOpenapi is on.
+          ...(variant === 'fifoJwt' ? ['GET /openapi.json'] : []),
           ...routesOf(readRoutes(routes), 'http').map(({ method, path }) => `${method} ${path}`),
         ];
         assert.deepEqual(
@@ -397,6 +407,10 @@ describe('serverless package', () => {
         assert.deepEqual(integration.Properties?.IntegrationUri, { 'Fn::GetAtt': [FUNCTIONS.http, 'Arn'] });
         assert.equal(integration.Properties?.PayloadFormatVersion, '2.0');
       }
+    });
+
+    it('takes httpOpenapi "on" or "off" only', () => {
+      assert.match(failures.openapiYes, /httpOpenapi must be "on" or "off", got "yes"/);
     });
 
     /** Route keys of the routes with a webhook signature: their signature is their authentication. */
@@ -1586,6 +1600,24 @@ describe('derive', () => {
     assert.equal(streamsFunction, null);
     assert.deepEqual(Object.keys(resources.Resources), ['BusEventBridgeEventBus', 'Dashboard']);
     assert.deepEqual(resources.extensions, {});
+  });
+
+  it('routes GET /openapi.json with the authorizer when the document is served, and refuses a route of the file there', () => {
+    const routes = (options: Partial<DeploymentSettings>) =>
+      derive(file({ http: { method: 'POST', path: '/openapi.json' } }), {
+        ...settings,
+        ...options,
+      }).httpEvents.map(({ httpApi }) => httpApi);
+    assert.deepEqual(routes({ openapi: true })[2], {
+      method: 'GET',
+      path: '/openapi.json',
+      authorizer: settings.authorizer,
+    });
+    assert.equal(routes({}).length, 3, 'the workflow API and the route');
+    assert.match(
+      problemsOf(file({ http: { method: 'GET', path: '/openapi.json' } }), { openapi: true }),
+      /route "r0": GET \/openapi\.json serves the OpenAPI document \(httpOpenapi is on\)/,
+    );
   });
 
   it("checks corsAllowOrigins with the function's rule", () => {

@@ -81,6 +81,16 @@ describe('build checks', () => {
     assert.equal(problems.length, 3);
     assert.match(problems.join('\n'), /@aws-sdk\/client-secrets-manager.*\n.*@temporalio\/worker/);
   });
+
+  it('fail a cold start that loads the OpenAPI generator', () => {
+    const eager = structuredClone(metafile);
+    const shared = eager.outputs['dist/fn/chunks/shared.mjs'];
+    assert.ok(shared);
+    shared.inputs['lib/http/openapi.ts'] = { bytesInOutput: 1 };
+    assert.deepEqual(coldStartProblems(bundleOf(900_000, eager)), [
+      'dist/fn/index.mjs: a cold start loads lib/http/openapi.ts',
+    ]);
+  });
 });
 
 describe('checkBundledRoutes', () => {

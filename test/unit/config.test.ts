@@ -18,6 +18,7 @@ const VARIABLES = [
   'TEMPORAL_KEEPALIVE_TIME_MS',
   'TEMPORAL_KEEPALIVE_TIMEOUT_MS',
   'CORS_ALLOW_ORIGINS',
+  'HTTP_OPENAPI',
 ];
 
 describe('config', () => {
@@ -109,6 +110,19 @@ describe('config', () => {
         bad,
       );
     }
+  });
+
+  it('serves the OpenAPI document only when HTTP_OPENAPI says so, and refuses a value that is no flag', () => {
+    isolate();
+    const openapi = (value: string | undefined) => {
+      if (value === undefined) delete process.env.HTTP_OPENAPI;
+      else process.env.HTTP_OPENAPI = value;
+      resetConfig();
+      return config().openapi;
+    };
+    assert.deepEqual(['true', 'on', '1'].map(openapi), [true, true, true]);
+    assert.deepEqual(['false', 'off', '', undefined].map(openapi), [false, false, false, false]);
+    assert.throws(() => openapi('maybe'), /HTTP_OPENAPI must be a boolean/);
   });
 
   it('is read once, until reset', () => {

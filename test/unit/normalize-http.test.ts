@@ -10,7 +10,13 @@ import {
   UnsupportedMediaTypeError,
   WorkflowNotAllowedError,
 } from '#lib/errors.ts';
-import { checkBody, matchHttp, toHttpRequest, workflowRequestOf } from '#lib/http/request.ts';
+import {
+  type ActionTarget,
+  checkBody,
+  matchHttp,
+  toHttpRequest,
+  workflowRequestOf,
+} from '#lib/http/request.ts';
 import { compileRoutes } from '#lib/routes/validate.ts';
 import { fixture, httpEvent, restEvent } from '../helpers/events.ts';
 
@@ -19,7 +25,7 @@ const normalize = (event: Parameters<typeof toHttpRequest>[0]) => {
   const request = toHttpRequest(event);
   const target = matchHttp(table, request);
   assert.notEqual(target.kind, 'status');
-  return workflowRequestOf(table, target as Exclude<typeof target, { kind: 'status' }>, request);
+  return workflowRequestOf(table, target as ActionTarget, request);
 };
 const text = (body: Buffer | undefined) => body?.toString('utf8');
 
@@ -133,6 +139,31 @@ describe('normalizeHttp', () => {
     );
   });
 
+  it('reads GET /openapi.json as the document only when it is served, before any route, and 405 for other methods', () => {
+    const pages = compileRoutes(
+      {
+        workflows: { processOrder: { taskQueue: 'orders' } },
+        routes: [
+          { name: 'page', http: { method: 'GET', path: '/{page}' }, workflowType: 'processOrder' },
+          { name: 'post', http: { method: 'POST', path: '/openapi.json' }, workflowType: 'processOrder' },
+        ],
+      },
+      'inline',
+      undefined,
+    );
+    const request = (method: string) => toHttpRequest(httpEvent({ method, path: '/openapi.json' }));
+
+    assert.deepEqual(matchHttp(pages, request('GET'), { openapi: true }), { kind: 'openapi' });
+    assert.equal(matchHttp(pages, request('POST'), { openapi: true }).kind, 'route');
+    const page = matchHttp(pages, request('GET'));
+    assert.equal(page.kind === 'route' && page.route.name, 'page');
+    assert.throws(() => matchHttp(table, request('GET')), NoRouteError);
+    assert.throws(
+      () => matchHttp(table, request('PUT'), { openapi: true }),
+      (error: unknown) => error instanceof MethodNotAllowedError && error.allow.join() === 'GET',
+    );
+  });
+
   it('never lets the caller choose the task queue', () => {
     const request = normalize(
       httpEvent({ path: '/workflows/processOrder', body: { taskQueue: 'evil', workflowType: 'x' } }),
@@ -212,7 +243,7 @@ describe('identity and credentials in HTTP start requests', () => {
     const request = toHttpRequest(event);
     const target = matchHttp(routes, request);
     assert.notEqual(target.kind, 'status');
-    return workflowRequestOf(routes, target as Exclude<typeof target, { kind: 'status' }>, request);
+    return workflowRequestOf(routes, target as ActionTarget, request);
   };
   const withCaller = (event: APIGatewayProxyEventV2, authorizer: unknown): APIGatewayProxyEventV2 =>
     ({ ...event, requestContext: { ...event.requestContext, authorizer } }) as APIGatewayProxyEventV2;

@@ -27,7 +27,7 @@ const contract = compiled('test/routes/contract.json');
 const explain = (routes: Routes, event: unknown): Explanation[] => {
   const source = sourceOf(event);
   assert.ok(source !== undefined, 'a shape the functions take');
-  return explainEvent(routes, source, event, MAX_BODY_BYTES);
+  return explainEvent(routes, source, event, { maxBodyBytes: MAX_BODY_BYTES, openapi: false });
 };
 
 const explainOne = (routes: Routes, event: unknown): Explanation => {
@@ -189,6 +189,18 @@ describe('explain, on every fixture under test/events/', () => {
       { match: explanation.match, workflowId: explanation.workflowId, ok: succeeded(explanation) },
       { match: 'status', workflowId: 'order-1', ok: true },
     );
+  });
+
+  it('says GET /openapi.json serves the document when HTTP_OPENAPI is on, and matches no route when off', () => {
+    const event = httpEvent({ method: 'GET', path: '/openapi.json' });
+    const [served] = explainEvent(example, 'http', event, { maxBodyBytes: MAX_BODY_BYTES, openapi: true });
+    assert.equal(served?.match, 'openapi');
+    assert.equal(served !== undefined && succeeded(served), true);
+    assert.match(
+      formatExplanations('http', [served as Explanation]),
+      /GET \/openapi\.json: the HTTP API's OpenAPI document/,
+    );
+    assert.equal(explainOne(example, event).match, 'none');
   });
 });
 
@@ -445,10 +457,16 @@ describe('check', () => {
     'routes.json',
     ...readdirSync(join(ROOT, 'test', 'routes')).map((file) => `test/routes/${file}`),
   ];
+  /** The warnings a good file is meant to have: the OpenAPI fixture hides a route on purpose. */
+  const expectedWarnings: Readonly<Record<string, readonly string[]>> = {
+    'test/routes/openapi.json': [
+      'route "orders-api-shadowed" never matches: route "orders-api" comes first and matches every http event it would',
+    ],
+  };
   for (const file of good) {
-    it(`passes ${file}, without warnings`, () => {
+    it(`passes ${file}, with only the warnings it is meant to have`, () => {
       const { problems, warnings, routes } = checkRoutes(readJson(file), file, undefined);
-      assert.deepEqual({ problems, warnings }, { problems: [], warnings: [] });
+      assert.deepEqual({ problems, warnings }, { problems: [], warnings: expectedWarnings[file] ?? [] });
       assert.ok(routes !== undefined);
     });
   }
