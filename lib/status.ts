@@ -130,6 +130,12 @@ const startedByOf = (memo: Record<string, unknown> | undefined): WorkflowStatus[
 };
 
 /**
+ * A status as Temporal's API and UI spell it: the TypeScript SDK says CANCELLED where the API says
+ * CANCELED, which is what `Prefer: wait` answers too.
+ */
+const statusName = (name: string): string => (name === 'CANCELLED' ? 'CANCELED' : name);
+
+/**
  * The latest run of a workflow, with its result or failure once closed, from the first namespace of
  * the routes file that has it. Only workflows of an allow-listed type, in that type's namespace, are
  * shown, and only to the caller that started them (see `visibleTo`): to anyone else, and for any other
@@ -174,7 +180,7 @@ export const workflowStatus = async (
       workflowId,
       runId,
       workflowType: type,
-      status: status.name,
+      status: statusName(status.name),
       startTime: startTime.toISOString(),
       closeTime: closeTime?.toISOString() ?? null,
       ...(outcome?.status === 'COMPLETED' && { result: outcome.result }),

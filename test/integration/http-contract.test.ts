@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { CreateSecretCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import type {
   APIGatewayProxyEvent,
@@ -217,6 +218,18 @@ describe('the HTTP contract against a real Temporal server', () => {
       const failure = json(await get(failed.workflowId));
       assert.equal(failure.status, 'FAILED');
       assert.deepEqual(failure.failure, { message: 'Card declined' });
+    });
+
+    it('spells a cancelled workflow CANCELED, as Temporal does, in its status and in a wait that saw it close', async () => {
+      const key = uid();
+      const waiting = invoke(canonical('approveRefund', {}, { 'idempotency-key': key, prefer: 'wait=10' }));
+      const workflowId = `approveRefund-${key}`;
+      // approveRefund waits for a signal: cancelled while the request waits for it to close.
+      for (let tries = 0; !(await stack.exists(workflowId)) && tries < 50; tries += 1) await sleep(100);
+      await stack.client.workflow.getHandle(workflowId).cancel();
+      const waited = json(await waiting);
+      assert.equal(waited.status, 'CANCELED');
+      assert.equal(json(await get(workflowId)).status, 'CANCELED');
     });
 
     it('answers 404 for an unknown ID, and for a workflow outside the allow-list without naming its type', async () => {
