@@ -237,6 +237,24 @@ const main = async () => {
       const connections = proxy.forwarded;
       await proxy.close();
 
+      log(
+        `latency: ${LATENCY_DELAY_MS} ms each way through a proxy that counts gRPC calls: first, warm and after an idle gap`,
+      );
+      const latencyOf = (name: string) =>
+        child<LatencyResult>(
+          process.execPath,
+          ['bench/warm.ts', 'latency', bundleOf(name), `${runId}-latency-${name}`],
+          {
+            ...childEnv,
+            BENCH_DELAY_MS: String(LATENCY_DELAY_MS),
+            BENCH_COUNT: String(LATENCY_COUNT),
+            BENCH_IDLE_MS: String(LATENCY_IDLE_MS),
+            // A keepalive time below the gap makes each gap an idle one, as 30 s of silence does when deployed.
+            TEMPORAL_KEEPALIVE_TIME_MS: String(LATENCY_KEEPALIVE_MS),
+          },
+        );
+      const latency = { project: await latencyOf('http'), baseline: await latencyOf('baseline') };
+
       log('batch: SQS batches of 10 and of 1, and throughput against raw starts at the same concurrency');
       const batch = await child<Results['batch']>(
         process.execPath,
@@ -256,6 +274,7 @@ const main = async () => {
         metrics,
         memory,
         connections,
+        latency,
         batch,
         load,
         started,
@@ -270,6 +289,18 @@ const main = async () => {
 
 type MemorySamples = Record<number, { rss: number; liveHeap: number; newSpace: number }>;
 
+/** The latency row's network: this many milliseconds each way (the proxy delays every byte). */
+const LATENCY_DELAY_MS = 20;
+const LATENCY_COUNT = 30;
+const LATENCY_IDLE_MS = 1500;
+const LATENCY_KEEPALIVE_MS = 1000;
+
+interface LatencyPhase {
+  readonly ms: number[];
+  readonly rpcs: number;
+}
+type LatencyResult = { first: LatencyPhase; warm: LatencyPhase; idle: LatencyPhase };
+
 interface Results {
   bundles: { name: string; bytes: number }[];
   baselineBytes: number;
@@ -279,6 +310,7 @@ interface Results {
   metrics: { onMs: number[]; offMs: number[]; onCpuMs: number[]; offCpuMs: number[] };
   memory: { project: MemorySamples; baseline: MemorySamples };
   connections: number;
+  latency: { project: LatencyResult; baseline: LatencyResult };
   batch: {
     concurrency: number;
     singleMs: number[];
@@ -412,6 +444,30 @@ const report = (results: Results) => {
   versus('  CPU per warm start, metrics vs none', [metricsCpu, noMetricsCpu], (value) => ms(value, 3));
   const connectionsCheck = check('connections', connections, ['=', 1, '1']);
   row(`TCP connections over ${COUNT} invocations`, String(connections), '', '', connectionsCheck);
+
+  // Round trips: what each invocation costs on a network of LATENCY_DELAY_MS each way, with its calls.
+  const { latency } = results;
+  summary.latency = { delayMsEachWay: LATENCY_DELAY_MS };
+  for (const [phase, label] of [
+    ['first', 'first invocation (import and one start)'],
+    ['warm', 'warm start p50'],
+    ['idle', `start after ${LATENCY_IDLE_MS / 1000} s idle, p50`],
+  ] as const) {
+    const ours = latency.project[phase];
+    const theirs = latency.baseline[phase];
+    const calls = (entry: LatencyPhase) => round1(entry.rpcs / entry.ms.length);
+    versus(
+      `${LATENCY_DELAY_MS} ms network: ${label}, RPCs ${calls(ours)} vs ${calls(theirs)}`,
+      [percentile(ours.ms, 50), percentile(theirs.ms, 50)],
+      ms,
+    );
+    (summary.latency as Record<string, unknown>)[phase] = {
+      projectMs: round1(percentile(ours.ms, 50)),
+      baselineMs: round1(percentile(theirs.ms, 50)),
+      projectRpcs: calls(ours),
+      baselineRpcs: calls(theirs),
+    };
+  }
 
   const [single, ten] = [median(batch.singleMs), median(batch.tenMs)];
   const [rawSingle, rawTen] = [median(batch.rawSingleMs), median(batch.rawTenMs)];

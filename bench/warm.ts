@@ -1,15 +1,17 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { getHeapSpaceStatistics } from 'node:v8';
 import { Client, Connection } from '@temporalio/client';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { lambdaContext } from '../scripts/lambdaContext.ts';
 import { httpEvent, sqsEvent, sqsRecord } from '../test/helpers/events.ts';
+import { startTcpProxy } from '../test/helpers/tcpProxy.ts';
 import { rotate } from './stats.ts';
 
 /**
  * Warm measurements, in a child process of bench/run.ts: a built handler and a raw Temporal client
  * in one process against the same server, their calls interleaved so both see the same noise.
- * Usage: node bench/warm.ts <warm|metrics|memory|batch> <bundle> <runId>; results go to the parent over
- * IPC.
+ * Usage: node bench/warm.ts <warm|metrics|memory|batch|latency> <bundle> <runId>; results go to the parent
+ * over IPC.
  */
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
@@ -153,6 +155,45 @@ const memory = async (count: number) => {
   return samples;
 };
 
+/** Wall times of calls, and the gRPC calls they made in all. */
+export interface LatencyPhase {
+  readonly ms: number[];
+  readonly rpcs: number;
+}
+
+/**
+ * Round trips: the bundle behind a proxy that delays every byte by `delayMs` each way, as a network
+ * would, and counts the gRPC calls. Three phases: the first invocation (importing the bundle, then one
+ * start), `count` warm starts back to back, and `idleRuns` starts each after `idleMs` of silence, longer
+ * than the keepalive time the parent sets (TEMPORAL_KEEPALIVE_TIME_MS), as for a function invoked now
+ * and then. The proxy is this process's, so that it counts this bundle's calls alone.
+ */
+const latency = async (delayMs: number, count: number, idleMs: number, idleRuns: number) => {
+  const proxy = await startTcpProxy(address, { delayMs });
+  process.env.TEMPORAL_ADDRESS = proxy.address;
+  const phase = async (runs: number, call: () => Promise<number>): Promise<LatencyPhase> => {
+    const before = proxy.rpcs;
+    const ms: number[] = [];
+    for (let i = 0; i < runs; i += 1) ms.push(await call());
+    return { ms, rpcs: proxy.rpcs - before };
+  };
+  let handler: Handler | undefined;
+  const first = await phase(1, () =>
+    elapsed(async () => {
+      handler = await loadHandler();
+      await httpStart(handler)();
+    }),
+  );
+  const loaded = handler as Handler;
+  const warmStarts = await phase(count, () => elapsed(httpStart(loaded)));
+  const idle = await phase(idleRuns, async () => {
+    await sleep(idleMs);
+    return elapsed(httpStart(loaded));
+  });
+  await proxy.close();
+  return { first, warm: warmStarts, idle };
+};
+
 const sqsBatch = (size: number): SQSEvent =>
   sqsEvent(...Array.from({ length: size }, () => sqsRecord({ orderId: nextId('sqs') })));
 
@@ -250,6 +291,13 @@ const run = async (): Promise<unknown> => {
       return memory(Number(process.env.BENCH_COUNT ?? 1000));
     case 'batch':
       return batch(Number(process.env.BENCH_REPETITIONS ?? 20), Number(process.env.BENCH_BATCHES ?? 50));
+    case 'latency':
+      return latency(
+        Number(process.env.BENCH_DELAY_MS ?? 20),
+        Number(process.env.BENCH_COUNT ?? 30),
+        Number(process.env.BENCH_IDLE_MS ?? 1500),
+        Number(process.env.BENCH_IDLE_RUNS ?? 5),
+      );
     default:
       throw new Error(`unknown mode ${mode}`);
   }

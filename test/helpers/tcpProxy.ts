@@ -4,6 +4,11 @@ export interface TcpProxy {
   readonly address: string;
   /** TCP connections accepted and forwarded to the target. */
   readonly forwarded: number;
+  /**
+   * gRPC calls the clients made: the HTTP/2 HEADERS frames that open a stream, read from what clients
+   * send (plaintext HTTP/2 only).
+   */
+  readonly rpcs: number;
   /** Connections accepted and closed at once, while refusing. */
   readonly refused: number;
   /** Forwarded connections still open. */
@@ -18,15 +23,66 @@ export interface TcpProxy {
   close(): Promise<void>;
 }
 
+/** The HTTP/2 client connection preface (RFC 9113 §3.4), before the client's first frame. */
+const PREFACE_BYTES = 24;
+const FRAME_HEADER_BYTES = 9;
+const HEADERS_FRAME = 0x1;
+
 /**
- * A loopback TCP proxy in front of the Temporal server that counts the connections clients open,
- * and can play a server that is down. It forwards bytes untouched (gRPC over HTTP/2 included).
+ * Counts the streams a client opens in its HTTP/2 bytes: each HEADERS frame on a stream not seen
+ * before is one call. Frames may straddle chunks, so what is left of one is carried over.
  */
-export const startTcpProxy = async (target: string): Promise<TcpProxy> => {
+const streamCounter = (onStream: () => void): ((chunk: Buffer) => void) => {
+  let pending = Buffer.alloc(0);
+  let prefaceLeft = PREFACE_BYTES;
+  const seen = new Set<number>();
+  return (chunk) => {
+    pending = Buffer.concat([pending, chunk]);
+    if (prefaceLeft > 0) {
+      const skipped = Math.min(prefaceLeft, pending.length);
+      pending = pending.subarray(skipped);
+      prefaceLeft -= skipped;
+    }
+    while (pending.length >= FRAME_HEADER_BYTES) {
+      const length = pending.readUIntBE(0, 3);
+      if (pending.length < FRAME_HEADER_BYTES + length) break;
+      const stream = pending.readUInt32BE(5) & 0x7fffffff;
+      if (pending[3] === HEADERS_FRAME && stream !== 0 && !seen.has(stream)) {
+        seen.add(stream);
+        onStream();
+      }
+      pending = pending.subarray(FRAME_HEADER_BYTES + length);
+    }
+  };
+};
+
+/** Forwards `from`'s bytes to `to`, each `delayMs` later (in order: equal timers fire in turn). */
+const forward = (from: Socket, to: Socket, delayMs: number): void => {
+  if (delayMs === 0) {
+    from.pipe(to);
+    return;
+  }
+  from.on('data', (chunk: Buffer) => {
+    setTimeout(() => {
+      if (!to.destroyed) to.write(chunk);
+    }, delayMs);
+  });
+};
+
+/**
+ * A loopback TCP proxy in front of the Temporal server that counts the connections clients open and
+ * the gRPC calls they make, and can play a server that is down. It forwards bytes untouched (gRPC over
+ * HTTP/2 included), each `delayMs` late in each direction when asked: a network's latency.
+ */
+export const startTcpProxy = async (
+  target: string,
+  { delayMs = 0 }: { readonly delayMs?: number } = {},
+): Promise<TcpProxy> => {
   const [host, port] = target.split(':');
   let refusing = false;
   let forwarded = 0;
   let refused = 0;
+  let rpcs = 0;
   const sockets = new Set<Socket>();
   const pairs = new Set<[Socket, Socket]>();
   const server = createServer((client) => {
@@ -39,9 +95,19 @@ export const startTcpProxy = async (target: string): Promise<TcpProxy> => {
     }
     forwarded += 1;
     const upstream = createConnection({ host, port: Number(port) });
+    // No Nagle: a small write held for the peer's delayed ACK would add latency the network lacks.
+    client.setNoDelay(true);
+    upstream.setNoDelay(true);
     sockets.add(upstream);
     upstream.on('close', () => sockets.delete(upstream));
-    client.pipe(upstream).pipe(client);
+    client.on(
+      'data',
+      streamCounter(() => {
+        rpcs += 1;
+      }),
+    );
+    forward(client, upstream, delayMs);
+    forward(upstream, client, delayMs);
     client.on('error', () => upstream.destroy());
     upstream.on('error', () => client.destroy());
     const pair: [Socket, Socket] = [client, upstream];
@@ -63,6 +129,9 @@ export const startTcpProxy = async (target: string): Promise<TcpProxy> => {
     get refused() {
       return refused;
     },
+    get rpcs() {
+      return rpcs;
+    },
     get open() {
       return pairs.size;
     },
@@ -73,6 +142,8 @@ export const startTcpProxy = async (target: string): Promise<TcpProxy> => {
       for (const [client, upstream] of pairs) {
         client.unpipe(upstream);
         upstream.unpipe(client);
+        client.removeAllListeners('data');
+        upstream.removeAllListeners('data');
         client.on('data', () => {});
         upstream.on('data', () => {});
       }
