@@ -12,15 +12,6 @@ import type { HttpEvent } from './request.ts';
 export const isAlbEvent = (event: HttpEvent): event is ALBEvent =>
   (event.requestContext as { elb?: unknown } | undefined)?.elb !== undefined;
 
-/** A query component as an ALB passes it (URL-encoded, `+` for a space), decoded; kept as is when malformed. */
-export const decodeQueryComponent = (text: string): string => {
-  try {
-    return decodeURIComponent(text.replaceAll('+', ' '));
-  } catch {
-    return text;
-  }
-};
-
 /**
  * The reason phrases of the statuses the function answers with (RFC 9110), for an ALB's
  * `statusDescription`. A table of its own: node:http's STATUS_CODES would load node:http at cold start.

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ALBEvent, APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
+import { decodeUrlComponent, parseJson } from '#lib/encoding.ts';
 import {
-  MalformedJsonError,
   MethodNotAllowedError,
   NoRouteError,
   PayloadTooLargeError,
@@ -14,7 +14,7 @@ import { type Condition, condition } from '#lib/routes/conditions.ts';
 import type { HttpRoute, Routes } from '#lib/routes/model.ts';
 import type { Route } from '#lib/routes/schema.ts';
 import { fromTraceparent } from '#lib/trace/context.ts';
-import { decodeQueryComponent, isAlbEvent } from './alb.ts';
+import { isAlbEvent } from './alb.ts';
 import { OPENAPI_PATH } from './openapiPath.ts';
 import { signatureHeaderOf } from './signatureHeader.ts';
 
@@ -155,7 +155,7 @@ export const toHttpRequest = (event: HttpEvent): HttpRequest => {
     headers: headerMap(multi ? event.multiValueHeaders : event.headers),
     query: queryMap(
       multiQuery && Object.keys(multiQuery).length > 0 ? multiQuery : event.queryStringParameters,
-      alb ? decodeQueryComponent : undefined,
+      alb ? decodeUrlComponent : undefined,
     ),
     rawBody: rawBodyOf(event.body, event.isBase64Encoded),
     // An ALB vouches for no caller and gives no request ID.
@@ -261,15 +261,8 @@ export const checkBody = (request: HttpRequest, maxBodyBytes: number): void => {
   }
 };
 
-const parseBody = (body: Buffer | undefined): unknown => {
-  if (body === undefined) return undefined;
-  try {
-    return JSON.parse(body.toString('utf8'));
-  } catch {
-    // No `cause`: JSON.parse's message quotes the body, which must never reach a log.
-    throw new MalformedJsonError('The request body is not valid JSON');
-  }
-};
+const parseBody = (body: Buffer | undefined): unknown =>
+  body === undefined ? undefined : parseJson(body.toString('utf8'), 'The request body');
 
 /**
  * Headers that carry credentials. They never reach a workflow's input through the `headers` root, where

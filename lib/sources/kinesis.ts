@@ -1,5 +1,6 @@
 import type { KinesisStreamRecord } from 'aws-lambda';
-import { MalformedJsonError, NoRouteError } from '#lib/errors.ts';
+import { parseJson } from '#lib/encoding.ts';
+import { NoRouteError } from '#lib/errors.ts';
 import type { WorkflowRequest } from '#lib/normalize/types.ts';
 import { type ConditionsOf, condition, firstMatch } from '#lib/routes/conditions.ts';
 import type { Routes } from '#lib/routes/model.ts';
@@ -28,16 +29,6 @@ export const kinesisShardId = (record: KinesisStreamRecord): string => {
   return colon > 0 ? record.eventID.slice(0, colon) : '';
 };
 
-/** A record's data is base64 of JSON. Any other data can never start a workflow: a permanent failure. */
-const parseData = (data: string, sequenceNumber: string): unknown => {
-  try {
-    return JSON.parse(Buffer.from(data, 'base64').toString('utf8'));
-  } catch {
-    // No `cause`: JSON.parse's message quotes the data, which must never reach a log.
-    throw new MalformedJsonError(`The data of Kinesis record ${sequenceNumber} is not valid JSON`);
-  }
-};
-
 /**
  * Builds the start request for one Kinesis record: the first route of its stream. Without a workflow ID
  * template the workflow is `<workflowType>-<stream>-<shardId>-<sequenceNumber>`: a record keeps its shard
@@ -51,7 +42,11 @@ export const normalizeKinesisRecord = (routes: Routes, record: KinesisStreamReco
   const shardId = kinesisShardId(record);
   const arrivedAt = secondsToMs(approximateArrivalTimestamp);
   const context = {
-    data: parseData(record.kinesis.data, sequenceNumber),
+    // A record's data is base64 of JSON; any other data is a permanent failure.
+    data: parseJson(
+      Buffer.from(record.kinesis.data, 'base64').toString('utf8'),
+      `The data of Kinesis record ${sequenceNumber}`,
+    ),
     partitionKey,
     sequenceNumber,
     stream,

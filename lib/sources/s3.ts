@@ -1,5 +1,6 @@
 import type { Context, S3Event, S3EventRecord } from 'aws-lambda';
 import type { WorkflowResult } from '#lib/actions.ts';
+import { decodeUrlComponent } from '#lib/encoding.ts';
 import { NoRouteError } from '#lib/errors.ts';
 import { logger } from '#lib/logger.ts';
 import { fromRoute, withEventId } from '#lib/normalize/resolve.ts';
@@ -24,13 +25,7 @@ export const isS3TestEvent = (event: unknown): boolean =>
   (event as { Event?: unknown }).Event === 's3:TestEvent';
 
 /** S3 sends object keys URL-encoded, spaces as `+`; a key that does not decode is taken as it came. */
-export const decodeKey = (key: string): string => {
-  try {
-    return decodeURIComponent(key.replaceAll('+', ' '));
-  } catch {
-    return key;
-  }
-};
+export const decodeKey = decodeUrlComponent;
 
 /** `ObjectCreated:*` matches `ObjectCreated:Put`; `ObjectRemoved:Delete` only itself. */
 const eventMatches = (patterns: readonly string[] | undefined, eventName: string): boolean =>

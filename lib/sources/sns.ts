@@ -1,6 +1,7 @@
 import type { Context, SNSEvent, SNSEventRecord, SNSMessage } from 'aws-lambda';
 import type { WorkflowResult } from '#lib/actions.ts';
-import { MalformedJsonError, NoRouteError } from '#lib/errors.ts';
+import { parseJson } from '#lib/encoding.ts';
+import { NoRouteError } from '#lib/errors.ts';
 import { fromEnvelope, fromRoute, withEventId } from '#lib/normalize/resolve.ts';
 import type { WorkflowRequest } from '#lib/normalize/types.ts';
 import { attributeConditions, type ConditionsOf, condition, firstMatch } from '#lib/routes/conditions.ts';
@@ -41,16 +42,6 @@ export const snsConditions = (
   ];
 };
 
-/** Messages are JSON. One that is not can never start a workflow: a permanent failure. */
-const parseMessage = (message: string, messageId: string): unknown => {
-  try {
-    return JSON.parse(message);
-  } catch {
-    // No `cause`: JSON.parse's message quotes the text, which must never reach a log.
-    throw new MalformedJsonError(`The message ${messageId} is not valid JSON`);
-  }
-};
-
 /**
  * Builds the request for one SNS message: the first route whose topic and attributes match, else the
  * canonical envelope (message attribute `workflowType`, optional `workflowId`). The message ID, the
@@ -62,7 +53,7 @@ export const normalizeSnsRecord = (routes: Routes, record: SNSEventRecord): Work
   const attributes = attributesOf(record.Sns);
   const identity = { name: 'message ID', value: messageId };
   const route = firstMatch(routes.sns, snsConditions(record.Sns));
-  const message = parseMessage(Message, messageId);
+  const message = parseJson(Message, `The message ${messageId}`);
   let request: WorkflowRequest;
   if (route !== undefined) {
     const context = { message, subject: Subject ?? null, attributes, messageId, topic, timestamp: Timestamp };

@@ -8,7 +8,8 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import pLimit from 'p-limit';
 import type { performEventAction } from '#lib/actions.ts';
 import { config } from '#lib/config.ts';
-import { MalformedJsonError, NoRouteError } from '#lib/errors.ts';
+import { parseJson } from '#lib/encoding.ts';
+import { NoRouteError } from '#lib/errors.ts';
 import { logger } from '#lib/logger.ts';
 import { countBatch } from '#lib/metrics.ts';
 import { fromEnvelope, fromRoute, withEventId } from '#lib/normalize/resolve.ts';
@@ -26,16 +27,6 @@ import { actOnEvent } from './event.ts';
 
 /** `arn:aws:sqs:us-east-1:123456789012:orders` → `orders` */
 const queueName = (arn: string): string => arn.slice(arn.lastIndexOf(':') + 1);
-
-/** Message bodies are JSON. One that is not can never start a workflow: a permanent failure. */
-const parseBody = (body: string, messageId: string): unknown => {
-  try {
-    return JSON.parse(body);
-  } catch {
-    // No `cause`: JSON.parse's message quotes the body, which must never reach a log.
-    throw new MalformedJsonError(`The body of message ${messageId} is not valid JSON`);
-  }
-};
 
 const stringAttributes = (record: Pick<SQSRecord, 'messageAttributes'>): Record<string, string> => {
   const result: Record<string, string> = {};
@@ -62,7 +53,7 @@ const normalizeRecord = (routes: Routes, record: SQSRecord): WorkflowRequest => 
   const attributes = stringAttributes(record);
   const route = firstMatch(routes.sqs, sqsConditions(record));
   const { messageId } = record;
-  const body = parseBody(record.body, messageId);
+  const body = parseJson(record.body, `The body of message ${messageId}`);
   if (route !== undefined) {
     const groupId = record.attributes.MessageGroupId;
     const context = { body, attributes, messageId, queue, ...(groupId && { groupId }) };
