@@ -45,9 +45,9 @@ export interface Config {
     readonly secretId: string | undefined;
     /** How long the secret is cached (`TEMPORAL_SECRET_TTL_SECONDS`, default 300, as AWS's caching extension). */
     readonly secretTtlSeconds: number;
-    /** gRPC keepalive ping interval, and the idle time after which a connection is checked before use (`TEMPORAL_KEEPALIVE_TIME_MS`, default 30000). */
+    /** gRPC keepalive ping interval: the first call after a longer idle gap goes with a ping (`TEMPORAL_KEEPALIVE_TIME_MS`, default 30000). */
     readonly keepaliveTimeMs: number;
-    /** How long a keepalive ping, or that check, may go unanswered before the connection counts as dead (`TEMPORAL_KEEPALIVE_TIMEOUT_MS`, default 3000). */
+    /** How long a keepalive ping, or a connection whose last call failed, may go unanswered before the connection counts as dead (`TEMPORAL_KEEPALIVE_TIMEOUT_MS`, default 3000). */
     readonly keepaliveTimeoutMs: number;
   };
 }

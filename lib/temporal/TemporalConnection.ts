@@ -2,20 +2,24 @@ import { connectivityState } from '@grpc/grpc-js';
 import { Connection, type ConnectionOptions } from '@temporalio/client';
 
 /**
- * A Connection that fails fast. The SDK's `Connection.connect` waits for the channel to become ready
- * until its connect timeout, through every refused attempt; here a channel that goes to
- * TRANSIENT_FAILURE (connection refused, TLS handshake rejected, name not found) fails the connect at
- * once, as gRPC's own fail-fast calls do, so an invocation that cannot reach Temporal answers now
- * instead of at its deadline.
+ * A Connection that fails fast and costs no call. The SDK's `Connection.connect` waits for the
+ * channel to become ready until its connect timeout, through every refused attempt, then calls
+ * `GetSystemInfo`. Here a channel that goes to TRANSIENT_FAILURE (connection refused, TLS handshake
+ * rejected, name not found) fails the connect at once, as gRPC's own fail-fast calls do, so an
+ * invocation that cannot reach Temporal answers now instead of at its deadline; and a channel that is
+ * READY (TCP, TLS and the server's HTTP/2 settings received) is connected: the invocation's own call
+ * is the first round trip after the handshake. What `GetSystemInfo` would have found out comes with
+ * that call's answer: credentials refused (UNAUTHENTICATED, which `callTemporal` handles) or a server
+ * that is not Temporal. The client never reads the capabilities it returns.
  */
 export class TemporalConnection extends Connection {
-  /** Connects, with the same checks as `Connection.connect`, and answers by `deadline` (epoch ms). */
+  /** Connects (the channel READY, no call made), and answers by `deadline` (epoch ms). */
   static async open(options: ConnectionOptions, deadline: number): Promise<TemporalConnection> {
     const connectTimeout = Math.max(deadline - Date.now(), 1);
     // `lazy` builds an instance of the class it is called on.
     const connection = TemporalConnection.lazy({ ...options, connectTimeout }) as TemporalConnection;
     try {
-      await connection.ensureConnected();
+      await connection.untilReady(deadline);
       return connection;
     } catch (error) {
       // grpc-js 1.14 quirk: a subchannel that is backing off after the refused attempt makes one more

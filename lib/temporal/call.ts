@@ -12,50 +12,42 @@ import {
 } from '#lib/temporal/client.ts';
 import { grpcCodeOf } from '#lib/temporal/errors.ts';
 
-const LOCAL_FAILURES = new Set<number | undefined>([
-  status.DEADLINE_EXCEEDED,
-  status.UNAVAILABLE,
-  status.CANCELLED,
-  undefined,
-]);
-
-/** One GetSystemInfo call: any answer from the server, even a refusal, proves the connection works. */
-const answers = async (live: Live, deadline: number): Promise<boolean> => {
-  try {
-    await onConnection(live, ({ connection }) =>
-      connection.withDeadline(deadline, () => connection.workflowService.getSystemInfo({})),
-    );
-    return true;
-  } catch (error) {
-    return !LOCAL_FAILURES.has(grpcCodeOf(error));
-  }
-};
-
 /**
- * A Lambda process is frozen between invocations, so gRPC keepalive pings stop, and a connection
- * that a NAT gateway or load balancer dropped in the meantime still looks READY: calls on it hang
- * (https://github.com/grpc/grpc-node/issues/2285, https://github.com/grpc/grpc-node/issues/2664).
- * So a connection that has not heard from the server for longer than the keepalive time, or whose
- * last call timed out, gets the check a keepalive ping would have made, with the keepalive timeout,
- * before it carries the real call. A failed check, or a channel already down, means a new connection.
+ * Runs one attempt of `call` on `live`. A connection whose last call failed without an answer
+ * (DEADLINE_EXCEEDED, UNAVAILABLE) is suspect: the real call goes out on it at once, and is cancelled
+ * if the server answers nothing on the connection, to it or to any other call, within the keepalive
+ * timeout, which is the check a keepalive ping would make. `cut` then tells the caller to send the
+ * call again on a new connection. No probe goes first: on a live connection the call costs one round
+ * trip, as on any other.
+ *
+ * A connection that was only idle needs none of this: grpc-js sends an HTTP/2 ping with the first
+ * call after an idle gap longer than the keepalive time (the ping its keepalive timer wanted to send
+ * while no call was open, or the one that timer sends when a thawed process runs it late), and when
+ * no ack comes within the keepalive timeout it drops the transport. The call then fails UNAVAILABLE,
+ * the retry interceptor sends it again, with the same bytes and so the same request or update ID, on
+ * the channel's next transport: a new TCP connection.
  */
-const verified = async (live: Live, deadline: number): Promise<Live> => {
-  if (live.connection.failed) return replace(live, 'the channel is down', deadline);
-  const { keepaliveTimeMs, keepaliveTimeoutMs } = config().temporal;
-  const idleMs = Date.now() - live.lastAnswer;
-  if (!live.suspect && idleMs <= keepaliveTimeMs) return live;
-  if (live.check === undefined) {
-    const check = answers(live, Math.min(deadline, Date.now() + keepaliveTimeoutMs));
-    live.check = check;
-    void check.finally(() => {
-      if (live.check === check) live.check = undefined;
-    });
+const attempt = async <T>(
+  live: Live,
+  deadline: number,
+  call: (temporal: Temporal) => Promise<T>,
+): Promise<{ value: T } | { cut: true }> => {
+  const run = () => live.connection.withDeadline(deadline, () => call(live));
+  if (!live.suspect) return { value: await onConnection(live, run) };
+  const { keepaliveTimeoutMs } = config().temporal;
+  const began = Date.now();
+  const silence = new AbortController();
+  const timer = setTimeout(() => {
+    if (live.lastAnswer < began) silence.abort();
+  }, keepaliveTimeoutMs);
+  try {
+    return { value: await onConnection(live, () => live.connection.withAbortSignal(silence.signal, run)) };
+  } catch (error) {
+    if (silence.signal.aborted) return { cut: true };
+    throw error;
+  } finally {
+    clearTimeout(timer);
   }
-  if (await live.check) {
-    live.suspect = false;
-    return live;
-  }
-  return replace(live, `no answer within ${keepaliveTimeoutMs} ms after ${idleMs} ms idle`, deadline);
 };
 
 /** The connection to use now, or a TriggerError that says why there is none. */
@@ -64,7 +56,8 @@ const ready = async (target: TemporalTarget, deadline: number): Promise<Live> =>
     throw new DeadlineExceededError('No time left in the invocation to call Temporal');
   }
   try {
-    return await verified(await acquire(target, deadline), deadline);
+    const live = await acquire(target, deadline);
+    return live.connection.failed ? await replace(live, 'the channel is down', deadline) : live;
   } catch (error) {
     if (isTriggerError(error)) throw error;
     throw new TemporalUnavailableError('Cannot connect to Temporal', { cause: error });
@@ -75,8 +68,12 @@ const REFUSED = new Set<number | undefined>([status.UNAUTHENTICATED, status.PERM
 
 /**
  * Runs `call` against the cached Temporal connection of `target` (a workflow type's namespace, or the
- * environment's) with `deadline` (epoch ms) on every request it makes, and recovers, once each and within the deadline, from what a warm Lambda meets:
- * - a stale connection after a freeze: checked first, replaced when it does not answer (see `verified`);
+ * environment's) with `deadline` (epoch ms) on every request it makes, and recovers, once each and
+ * within the deadline, from what a warm Lambda meets:
+ * - a dead connection after an idle gap or a freeze: gRPC's keepalive ping goes with the call, and the
+ *   call is sent again on a new transport when the ping goes unanswered (see `attempt`);
+ * - a connection whose last call got no answer: the call is cut when the connection stays silent for
+ *   the keepalive timeout, and sent again on a new connection (see `attempt`);
  * - credentials refused (UNAUTHENTICATED, PERMISSION_DENIED): the secret is read again, bypassing the
  *   cache; a new API key is applied to the connection, new TLS material gets a new connection; the call
  *   is retried if anything changed;
@@ -95,8 +92,9 @@ export const callTemporal = async <T>(
   let reconnected = false;
   for (;;) {
     const using = live;
+    let done: Awaited<ReturnType<typeof attempt<T>>>;
     try {
-      return await onConnection(using, () => using.connection.withDeadline(deadline, () => call(using)));
+      done = await attempt(using, deadline, call);
     } catch (error) {
       const code = grpcCodeOf(error);
       if (REFUSED.has(code) && !refreshed) {
@@ -116,5 +114,12 @@ export const callTemporal = async <T>(
       if (code === status.DEADLINE_EXCEEDED || code === status.UNAVAILABLE) using.suspect = true;
       throw error;
     }
+    if ('value' in done) return done.value;
+    // Cut on a silent connection (see `attempt`): once, on a new one, which is not suspect.
+    reconnected = true;
+    const reason = `no answer within ${config().temporal.keepaliveTimeoutMs} ms after a call failed`;
+    live = await replace(using, reason, deadline).catch((error: unknown) => {
+      throw new TemporalUnavailableError('Cannot connect to Temporal', { cause: error });
+    });
   }
 };

@@ -56,7 +56,10 @@ export interface Live extends Temporal {
   apiKey: string | undefined;
   /** Epoch ms of the server's last answer on this connection. */
   lastAnswer: number;
-  /** A call on it timed out or found it unavailable: check it before it is used again. */
+  /**
+   * A call on it timed out or found it unavailable, and the server has not answered since: the next
+   * call on it is cut if the connection stays silent (see `callTemporal`).
+   */
   suspect: boolean;
   /** Which connect attempt of its pool made it. */
   readonly generation: number;
@@ -66,8 +69,6 @@ export interface Live extends Temporal {
   calls: number;
   /** Set once it is retired with calls in flight: called when the last of them ends. */
   idle: (() => void) | undefined;
-  /** The check in progress, shared by concurrent callers. */
-  check: Promise<boolean> | undefined;
 }
 
 /**
@@ -157,7 +158,7 @@ const build = (
 };
 
 const open = async (pool: Pool, wanted: Endpoint, deadline: number, generation: number): Promise<Live> => {
-  const bookkeeping = { lastAnswer: Date.now() };
+  const bookkeeping = { lastAnswer: Date.now(), suspect: false };
   const connection = await TemporalConnection.open(
     {
       ...wanted.options,
@@ -168,6 +169,7 @@ const open = async (pool: Pool, wanted: Endpoint, deadline: number, generation: 
         retryWithinDeadline(),
         onServerAnswer(() => {
           bookkeeping.lastAnswer = Date.now();
+          bookkeeping.suspect = false;
         }),
       ],
     },
@@ -188,18 +190,17 @@ const open = async (pool: Pool, wanted: Endpoint, deadline: number, generation: 
     identity: wanted.identity,
     apiKey: wanted.apiKey,
     generation,
-    suspect: false,
     retired: false,
     calls: 0,
     idle: undefined,
-    check: undefined,
   });
 };
 
 /**
  * Connects. When the secret supplies the credentials and the connect fails (a TLS handshake refused
- * after a certificate rotation, or the connect's first call refused after a key rotation), the
- * secret is read once more, bypassing the cache, and the connect is tried again if it changed.
+ * after a certificate rotation), the secret is read once more, bypassing the cache, and the connect
+ * is tried again if it changed. A rotated API key shows only on the first call, which `callTemporal`
+ * handles the same way.
  */
 const connect = async (pool: Pool, wanted: Endpoint, deadline: number, generation: number): Promise<Live> => {
   try {

@@ -20,6 +20,11 @@ export interface TcpProxy {
    * comes back, as when a NAT gateway forgets a flow. New connections are forwarded as usual.
    */
   blackhole(): void;
+  /**
+   * Drop what every open connection's server sends, and keep forwarding what its client sends: the
+   * server gets each request and its answers are lost, as when a flow dies on the way back.
+   */
+  dropAnswers(): void;
   close(): Promise<void>;
 }
 
@@ -67,6 +72,13 @@ const forward = (from: Socket, to: Socket, delayMs: number): void => {
       if (!to.destroyed) to.write(chunk);
     }, delayMs);
   });
+};
+
+/** From now on, `from`'s bytes are accepted and dropped. */
+const drop = (from: Socket, to: Socket): void => {
+  from.unpipe(to);
+  from.removeAllListeners('data');
+  from.on('data', () => {});
 };
 
 /**
@@ -140,13 +152,12 @@ export const startTcpProxy = async (
     },
     blackhole() {
       for (const [client, upstream] of pairs) {
-        client.unpipe(upstream);
-        upstream.unpipe(client);
-        client.removeAllListeners('data');
-        upstream.removeAllListeners('data');
-        client.on('data', () => {});
-        upstream.on('data', () => {});
+        drop(client, upstream);
+        drop(upstream, client);
       }
+    },
+    dropAnswers() {
+      for (const [client, upstream] of pairs) drop(upstream, client);
     },
     async close() {
       for (const socket of sockets) socket.destroy();

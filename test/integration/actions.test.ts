@@ -16,11 +16,11 @@ import { lambdaContext } from '../../scripts/lambdaContext.ts';
 import { SECOND_NAMESPACE } from '../../scripts/temporalServer.ts';
 import { eventBridgeEvent, httpEvent, sqsEvent, sqsRecord, uid } from '../helpers/events.ts';
 import { type GrpcProxy, startGrpcProxy } from '../helpers/grpcProxy.ts';
+import { acceptedUpdates, type History, signals } from '../helpers/history.ts';
 import { captureLogs } from '../helpers/logs.ts';
 import { type Stack, startStack } from '../helpers/stack.ts';
 
 type Handler = (event: never, context: ReturnType<typeof lambdaContext>) => Promise<unknown>;
-type History = proto.temporal.api.history.v1.IHistoryEvent[];
 const { IndexedValueType } = proto.temporal.api.enums.v1;
 
 const SEARCH_ATTRIBUTES = {
@@ -111,10 +111,6 @@ const routesFile = (secondAddress: string) => ({
   ],
 });
 
-const signals = (history: History) =>
-  history.filter((event) => event.workflowExecutionSignaledEventAttributes).length;
-const acceptedUpdates = (history: History) =>
-  history.filter((event) => event.workflowExecutionUpdateAcceptedEventAttributes).length;
 
 describe('route actions and start options against a real Temporal server and worker', () => {
   let stack: Stack;
