@@ -246,6 +246,7 @@ const main = async () => {
             BENCH_DELAY_MS: String(LATENCY_DELAY_MS),
             BENCH_COUNT: String(LATENCY_COUNT),
             BENCH_IDLE_MS: String(LATENCY_IDLE_MS),
+            BENCH_IDLE_RUNS: String(LATENCY_IDLE_RUNS),
             // A keepalive time below the gap makes each gap an idle one, as 30 s of silence does when deployed.
             TEMPORAL_KEEPALIVE_TIME_MS: String(LATENCY_KEEPALIVE_MS),
           },
@@ -290,6 +291,7 @@ type MemorySamples = Record<number, { rss: number; liveHeap: number; newSpace: n
 const LATENCY_DELAY_MS = 20;
 const LATENCY_COUNT = 30;
 const LATENCY_IDLE_MS = 1500;
+const LATENCY_IDLE_RUNS = 10;
 const LATENCY_KEEPALIVE_MS = 1000;
 
 interface LatencyPhase {
