@@ -2,7 +2,16 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import { type BuildOptions, build, type Plugin } from 'esbuild';
-import { descriptorModulePath, type RpcFilter, readDescriptor, trimDescriptor } from './protoDescriptor.ts';
+import {
+  descriptorModulePath,
+  type RpcFilter,
+  readDescriptor,
+  splitForBundle,
+  trimDescriptor,
+} from './protoDescriptor.ts';
+
+/** Builds the root in the bundle: lib/temporal/protoRoot.ts. */
+const PROTO_ROOT_MODULE = join(import.meta.dirname, '..', 'lib', 'temporal', 'protoRoot.ts');
 
 /** What a bundle kept of the descriptor, written beside it as proto.json. */
 export interface ProtoSummary {
@@ -52,15 +61,19 @@ const bundledSources = async (options: BuildOptions, self: string): Promise<stri
  * reference. @temporalio/client names each RPC it calls, so every client feature keeps working; an
  * RPC that no bundled code names, such as a worker's polls, is dropped.
  *
- * The descriptor is handed to protobufjs as `JSON.parse` of a string: V8 parses JSON much faster than
- * it compiles and runs the equivalent object literal (https://v8.dev/blog/cost-of-javascript-2019#json).
- * The module keeps the original's contract: the same protobufjs root, registered under the same name.
+ * The descriptor goes in as two strings: its skeleton (namespaces, messages without their fields,
+ * enums, services), handed to `JSON.parse`, which V8 runs much faster than it compiles and runs the
+ * equivalent object literal (https://v8.dev/blog/cost-of-javascript-2019#json), and each message's
+ * fields, parsed when the message is first used (lib/temporal/protoRoot.ts). The module keeps the
+ * original's contract: the same protobufjs root, registered under the same name.
  */
 export const trimmedTemporalProto = (
   options: {
     onTrim?: (summary: ProtoSummary) => void;
     /** Which RPCs to keep instead of those named in the bundle (the bench compares cuts with it). */
     keepRpc?: RpcFilter;
+    /** Every message's fields built at import with `Root#addJSON`, as before this step (the bench's cuts). */
+    eagerFields?: boolean;
   } = {},
 ): Plugin => ({
   name: 'trimmed-temporal-proto',
@@ -75,11 +88,19 @@ export const trimmedTemporalProto = (
       }
       const { descriptor, rpcs, kept, total } = trimDescriptor(readDescriptor(path), keepRpc);
       const json = JSON.stringify(descriptor);
+      const { skeleton, members } = splitForBundle(descriptor);
+      const root = '$protobuf.roots["__temporal"] || ($protobuf.roots["__temporal"] = new $protobuf.Root())';
       contents = [
         '"use strict";',
         'var $protobuf = require("protobufjs/light");',
-        'var $root = ($protobuf.roots["__temporal"] || ($protobuf.roots["__temporal"] = new $protobuf.Root()))',
-        `.addJSON(JSON.parse(${JSON.stringify(json)}));`,
+        ...(options.eagerFields
+          ? [`var $root = (${root}).addJSON(JSON.parse(${JSON.stringify(json)}));`]
+          : [
+              `var { lazyRoot } = require(${JSON.stringify(PROTO_ROOT_MODULE)});`,
+              `var $root = lazyRoot($protobuf, ${root},`,
+              `  JSON.parse(${JSON.stringify(JSON.stringify(skeleton))}),`,
+              `  ${JSON.stringify(members)});`,
+            ]),
         'module.exports = $root;',
       ].join('\n');
       const sha256 = createHash('sha256').update(json).digest('hex');

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 // Types of the protobufjs npm hoists (7); @temporalio/proto runs 8, which adds what `Fields8` lists.
 import type * as Protobuf from 'protobufjs';
+import { lazyRoot, type SkeletonNode, splitDescriptor } from '../lib/temporal/protoRoot.ts';
 
 /**
  * Build-time trimming of @temporalio/proto's descriptor.
@@ -13,7 +14,8 @@ import type * as Protobuf from 'protobufjs';
  * messages those carry. The rest (Core SDK's worker protocol, the Cloud ops API, a worker's RPCs,
  * protoc plugin annotations) costs bundle size and cold-start time. This module keeps the services,
  * with the RPCs a filter accepts, everything they reference and the types the client reads by name;
- * drops the rest; and checks that every kept message encodes exactly as before.
+ * drops the rest; and checks that every kept message encodes exactly as before, in the root a bundle
+ * builds from it too.
  */
 
 /** A node of protobufjs's JSON descriptor format (`Root#addJSON`). */
@@ -94,6 +96,25 @@ export const loadRoot = (descriptor: Descriptor): Protobuf.Root => {
   root.addJSON(descriptor);
   root.resolveAll();
   return root;
+};
+
+/** The text a bundle carries of `descriptor`: its skeleton and its messages' members (lib/temporal/protoRoot.ts). */
+export const splitForBundle = (descriptor: Descriptor) =>
+  splitDescriptor(descriptor as Record<string, SkeletonNode>);
+
+/**
+ * The root a bundle builds from `descriptor` at cold start, each message's fields added on first use,
+ * then resolved: protobufjs resolves the root's features first, while every message still waits for its
+ * fields, then each message, which adds its fields, as a bundle's first encode or decode of it does.
+ */
+export const loadLazyRoot = (descriptor: Descriptor): Protobuf.Root =>
+  buildLazyRoot(descriptor).resolveAll() as Protobuf.Root;
+
+/** The root exactly as a bundle builds it at cold start: no message has its fields yet. */
+export const buildLazyRoot = (descriptor: Descriptor): Protobuf.Root => {
+  const protobuf = protobufFor();
+  const { skeleton, members } = splitForBundle(descriptor);
+  return lazyRoot(protobuf, new protobuf.Root(), skeleton, members);
 };
 
 /**
@@ -288,6 +309,8 @@ export const trimDescriptor = (full: Descriptor, keepRpc: RpcFilter = ALL_RPCS):
   const keep = reachableNames(fullRoot, [...SERVICES, ...NAMED_TYPES], keepRpc);
   const descriptor = pruneDescriptor(full, keep);
   assertEquivalent(fullRoot, loadRoot(descriptor));
+  // As a bundle builds it: messages get their fields on first use (lib/temporal/protoRoot.ts).
+  assertEquivalent(fullRoot, loadLazyRoot(descriptor));
   const services = new Set(SERVICES);
   const rpcs = [...keep].filter((name) => services.has(name.slice(0, name.lastIndexOf('.'))));
   const total = reachableNames(fullRoot, Object.keys(full)).size;
