@@ -81,8 +81,41 @@ export const lazyRoot = (
   skeleton: Record<string, SkeletonNode>,
   members: string,
 ): Protobuf.Root => {
-  const { Type, Field, MapField, OneOf, Enum, Service, Namespace } = protobuf;
+  const { Type, Field, MapField, OneOf, Enum, Service, Namespace, util } = protobuf;
   const resolveNamespaceFeatures = (Namespace.prototype as unknown as Internals)._resolveFeaturesRecursive;
+
+  /**
+   * `Type#setup`, except that only the encoder and decoder are generated at once: `verify`,
+   * `fromObject` and `toObject` are generated on their first call. A call encodes its request and
+   * decodes its answer; generating the other three for every message it touches, as `setup` does,
+   * costs as much again at the first invocation. The Any wrapper keeps protobufjs's own setup.
+   */
+  const { encoder, decoder, verifier, converter, wrappers, Writer, Reader } = protobuf;
+  function setupLazily(this: Protobuf.Type & Internals): Protobuf.Type {
+    if ((wrappers as Record<string, unknown>)[this.fullName] !== undefined) {
+      return Type.prototype.setup.call(this);
+    }
+    const root = this.root as unknown as Internals | null;
+    if (root?._needsRecursiveFeatureResolution) {
+      const edition = root._edition || this._edition;
+      if (edition) root._resolveFeaturesRecursive(edition);
+    }
+    const types = this.fieldsArray.map((field) => field.resolve().resolvedType);
+    const type = this as unknown as Record<string, unknown>;
+    const later = (name: string, generate: () => unknown): void => {
+      type[name] = function generated(this: unknown, ...args: unknown[]) {
+        const made = generate() as (...args: unknown[]) => unknown;
+        type[name] = made;
+        return made.apply(this, args);
+      };
+    };
+    type.encode = encoder(this)({ Writer, types, util });
+    type.decode = decoder(this)({ Reader, types, util, C: this.ctor });
+    later('verify', () => verifier(this)({ types, util }));
+    later('fromObject', () => converter.fromObject(this)({ types, util, C: this.ctor }));
+    later('toObject', () => converter.toObject(this)({ types, util }));
+    return this;
+  }
 
   const defer = (type: Protobuf.Type, [start, end]: readonly [number, number]): void => {
     // Set when the root resolved features before the fields were there: they are resolved as they come.
@@ -142,16 +175,56 @@ export const lazyRoot = (
     });
   };
 
+  /**
+   * `Service#create`, except that each RPC's request and response constructors are made on its first
+   * call rather than for every RPC at once: making one generates code and reads the message's fields.
+   * A `Connection` creates its services' stubs on connect, with about 70 RPCs, and calls a few.
+   */
+  const { rpc } = protobuf;
+  function createLazily(
+    this: Protobuf.Service,
+    rpcImpl: Protobuf.RPCImpl,
+    requestDelimited?: boolean,
+    responseDelimited?: boolean,
+  ): Protobuf.rpc.Service {
+    const stub = new rpc.Service(rpcImpl, requestDelimited, responseDelimited);
+    const rpcCall = rpc.Service.prototype.rpcCall as unknown as (...args: unknown[]) => unknown;
+    for (const method of this.methodsArray) {
+      const methodName = util.lcFirst(method.resolve().name).replace(/[^$\w_]/g, '');
+      (stub as unknown as Record<string, unknown>)[methodName] = function rpcMethod(
+        this: Protobuf.rpc.Service,
+        request: unknown,
+        callback: unknown,
+      ) {
+        const { resolvedRequestType, resolvedResponseType } = method;
+        return rpcCall.call(
+          this,
+          method,
+          resolvedRequestType?.ctor,
+          resolvedResponseType?.ctor,
+          request,
+          callback,
+        );
+      };
+    }
+    return stub;
+  }
+
   const build = (name: string, node: SkeletonNode): Protobuf.ReflectionObject => {
     if (node.fields !== undefined) {
       const { fields, nested, ...rest } = node;
       const type = Type.fromJSON(name, { ...rest, fields: {} } as Protobuf.IType);
       for (const [child, value] of Object.entries(nested ?? {})) type.add(build(child, value));
       if (Array.isArray(fields)) defer(type, fields as [number, number]);
+      type.setup = setupLazily;
       return type;
     }
     if (node.values !== undefined) return Enum.fromJSON(name, node as unknown as Protobuf.IEnum);
-    if (node.methods !== undefined) return Service.fromJSON(name, node as unknown as Protobuf.IService);
+    if (node.methods !== undefined) {
+      const service = Service.fromJSON(name, node as unknown as Protobuf.IService);
+      service.create = createLazily;
+      return service;
+    }
     if (node.id !== undefined) return Field.fromJSON(name, node as unknown as Protobuf.IField);
     const namespace = Namespace.fromJSON(name, { options: node.options });
     for (const [child, value] of Object.entries(node.nested ?? {})) namespace.add(build(child, value));

@@ -119,7 +119,44 @@ describe('protobuf root built on first use', () => {
       const bytes = type.encode(type.fromObject(message)).finish();
       assert.deepEqual(Buffer.from(bytes), Buffer.from(expected), `${name} encodes differently`);
       assert.equal(plain(type, type.decode(expected)), plain(full, full.decode(expected)), `${name} decodes`);
+      assert.equal(type.verify(message), full.verify(message), `${name} verifies`);
+      assert.equal(
+        type.verify({ ...message, [type.fieldsArray[0]?.name ?? 'x']: Symbol() }),
+        full.verify({ ...message, [full.fieldsArray[0]?.name ?? 'x']: Symbol() }),
+        `${name} refuses`,
+      );
     }
+  });
+
+  it('generates a message’s encoder and decoder on first use, and the rest on their first call', () => {
+    const type = buildLazyRoot(descriptor).lookupType('temporal.api.common.v1.Payloads');
+    type.encode({}).finish();
+    const generated = (name: string) =>
+      (type as unknown as Record<string, { name: string }>)[name]?.name !== 'generated';
+    assert.deepEqual(['encode', 'decode', 'verify', 'fromObject', 'toObject'].map(generated), [
+      true,
+      true,
+      false,
+      false,
+      false,
+    ]);
+    assert.deepEqual(type.toObject(type.fromObject({ payloads: [{ data: 'AQI=' }] }), { bytes: String }), {
+      payloads: [{ data: 'AQI=' }],
+    });
+    assert.deepEqual(['fromObject', 'toObject', 'verify'].map(generated), [true, true, false]);
+  });
+
+  it('makes an RPC’s message constructors on its first call, not when the service stub is made', async () => {
+    const root = buildLazyRoot(descriptor);
+    const service = root.lookupService('temporal.api.workflowservice.v1.WorkflowService');
+    const unbuilt = (name: string) =>
+      Object.getOwnPropertyDescriptor(root.lookupType(`temporal.api.workflowservice.v1.${name}`), 'fields')
+        ?.get !== undefined;
+    const stub = service.create((_method, _data, callback) => callback(null, new Uint8Array()), false, false);
+    assert.ok(unbuilt('StartWorkflowExecutionRequest') && unbuilt('GetSystemInfoRequest'));
+    await (stub as unknown as { getSystemInfo(request: object): Promise<unknown> }).getSystemInfo({});
+    assert.ok(!unbuilt('GetSystemInfoRequest') && !unbuilt('GetSystemInfoResponse'));
+    assert.ok(unbuilt('StartWorkflowExecutionRequest'));
   });
 
   it('makes every RPC of every service as @temporalio/proto does', async () => {
@@ -177,6 +214,9 @@ describe('protobuf root built on first use', () => {
       'fields',
       'oneofs',
       'methods',
+      // Own methods of the root built on first use (`setupLazily`, `createLazily`), and what they make.
+      'setup',
+      'create',
       'encode',
       'decode',
       'verify',
