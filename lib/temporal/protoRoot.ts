@@ -16,8 +16,10 @@ import type * as Protobuf from 'protobufjs';
  * editions features on first use through `_resolveFeaturesRecursive`, which would read every message's
  * fields (here a message not yet used records the edition instead, and resolves its fields with
  * `_resolveFeatures` when they are added); the root indexes objects by full name in
- * `_fullyQualifiedObjects`; and `Type.fromJSON` adds fields, oneofs and nested objects with `add`, as
- * this does.
+ * `_fullyQualifiedObjects`; `Type.fromJSON` adds fields, oneofs and nested objects with `add`, as
+ * this does; `Type#setup` generates a message's five functions from `encoder`, `decoder`, `verifier`
+ * and `converter` (see `setupLazily`); and `Service#create` gives each RPC a function that calls
+ * `rpc.Service#rpcCall` with its message constructors (see `createLazily`).
  */
 
 /** A node of the descriptor's skeleton: the descriptor with each message's fields replaced by where they are. */
