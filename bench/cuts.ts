@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { build, type Plugin } from 'esbuild';
 import { bundleOptions, REQUIRE_SHIM } from '../infra/build.ts';
 import { compileModulesEagerly } from '../infra/eagerModules.ts';
-import { clientOnlyGrpc, singleProtobufjs, trimmedTemporalProto } from '../infra/plugins.ts';
+import { clientOnlyGrpc, lazyZlib, singleProtobufjs, trimmedTemporalProto } from '../infra/plugins.ts';
 import { ALL_RPCS, descriptorModulePath, readDescriptor } from '../infra/protoDescriptor.ts';
 import { median, ratio, rotate } from './stats.ts';
 
@@ -93,8 +93,13 @@ const STEPS: Step[] = [
     eager: true,
   },
   {
-    name: '+ message fields built on first use (the build today)',
+    name: '+ message fields built on first use',
     plugins: [trimmedTemporalProto(), singleProtobufjs(), clientOnlyGrpc()],
+    eager: true,
+  },
+  {
+    name: '+ zlib loaded on first use (the build today)',
+    plugins: [trimmedTemporalProto(), singleProtobufjs(), clientOnlyGrpc(), lazyZlib()],
     eager: true,
   },
   {
@@ -103,6 +108,7 @@ const STEPS: Step[] = [
       trimmedTemporalProto({ keepRpc: (rpc) => HANDLERS_RPCS.has(rpc) }),
       singleProtobufjs(),
       clientOnlyGrpc(),
+      lazyZlib(),
     ],
     eager: true,
   },

@@ -12,6 +12,7 @@ import {
   bundledRoutes,
   clientModule,
   clientOnlyGrpc,
+  lazyZlib,
   type ProtoSummary,
   singleProtobufjs,
   trimmedTemporalProto,
@@ -86,7 +87,7 @@ export const bundleOptions = (
   mainFields: ['module', 'main'],
   banner: { js: REQUIRE_SHIM },
   logLevel: 'warning',
-  plugins: [trimmedTemporalProto({ onTrim }), singleProtobufjs(), clientOnlyGrpc()],
+  plugins: [trimmedTemporalProto({ onTrim }), singleProtobufjs(), clientOnlyGrpc(), lazyZlib()],
 });
 
 export interface Bundle {
