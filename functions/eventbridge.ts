@@ -1,5 +1,6 @@
 import middy from '@middy/core';
 import type { WorkflowResult } from '#lib/actions.ts';
+import { MIDDY_OPTIONS } from '#lib/deadline.ts';
 import { logContext } from '#lib/logContext.ts';
 import { measured } from '#lib/metrics.ts';
 import { routes } from '#lib/routes/load.ts';
@@ -14,7 +15,7 @@ const table = await routes();
  * told apart by their shape. Failures are logged, then thrown, so Lambda's async retries and the
  * on-failure destination apply.
  */
-export const handler = middy<unknown, WorkflowResult | WorkflowResult[]>()
+export const handler = middy<unknown, WorkflowResult | WorkflowResult[]>(MIDDY_OPTIONS)
   .use(logContext())
   .handler((event, context) => {
     if (isSnsEvent(event)) return measured('sns', context, () => handleSns(table, event, context));

@@ -3,6 +3,7 @@ import httpCors from '@middy/http-cors';
 import httpSecurityHeaders from '@middy/http-security-headers';
 import type { APIGatewayProxyResultV2 } from 'aws-lambda';
 import { config } from '#lib/config.ts';
+import { MIDDY_OPTIONS } from '#lib/deadline.ts';
 import { albResponse } from '#lib/http/alb.ts';
 import { httpCorsOptions } from '#lib/http/cors.ts';
 import { httpProblemDetails } from '#lib/http/problemDetails.ts';
@@ -17,7 +18,7 @@ import { handleHttp } from '#lib/sources/http.ts';
 const table = await routes();
 const { corsAllowOrigins } = config();
 
-const base = middy<HttpEvent, APIGatewayProxyResultV2>()
+const base = middy<HttpEvent, APIGatewayProxyResultV2>(MIDDY_OPTIONS)
   // First, so that it runs last: an ALB gets its own response shape, headers and problems included.
   .use(albResponse())
   .use(logContext(redactHttpEvent(table)))

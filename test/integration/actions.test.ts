@@ -111,7 +111,6 @@ const routesFile = (secondAddress: string) => ({
   ],
 });
 
-
 describe('route actions and start options against a real Temporal server and worker', () => {
   let stack: Stack;
   let proxy: GrpcProxy;

@@ -1,9 +1,17 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { WorkflowResult } from '#lib/actions.ts';
 import { resetConfig } from '#lib/config.ts';
 import { DeadlineExceededError, NoRouteError } from '#lib/errors.ts';
-import { countAction, countBatch, countConnectionEvent, countFailure, measured } from '#lib/metrics.ts';
+import {
+  countAction,
+  countBatch,
+  countConnectionEvent,
+  countFailure,
+  emfLine,
+  measured,
+} from '#lib/metrics.ts';
 import { lambdaContext } from '../../scripts/lambdaContext.ts';
 import { metricSum, metricValues } from '../helpers/emf.ts';
 import { captureLogs } from '../helpers/logs.ts';
@@ -94,4 +102,58 @@ describe('measured', () => {
     const { metrics } = await captureLogs(() => measured('http', context, async () => 'answer'));
     assert.deepEqual(metrics, []);
   });
+});
+
+describe('emfLine', () => {
+  const cases: [string, Parameters<typeof emfLine>[2], Parameters<typeof emfLine>[3]][] = [
+    [
+      'an outcome by route',
+      [
+        {
+          function_name: 'fn',
+          trigger: 'http',
+          route: 'orders-api',
+          workflowType: 'processOrder',
+          outcome: 'started',
+        },
+      ],
+      [
+        ['Actions', MetricUnit.Count, 1],
+        ['StartLatency', MetricUnit.Milliseconds, 3.25],
+      ],
+    ],
+    [
+      'a rollup with several latencies',
+      [{ outcome: 'started' }, {}],
+      [
+        ['Actions', MetricUnit.Count, 3],
+        ['StartLatency', MetricUnit.Milliseconds, [1.5, 2, 40]],
+      ],
+    ],
+    [
+      'an empty dimension value',
+      [{ function_name: '', trigger: 'sqs' }, {}],
+      [
+        ['BatchSize', MetricUnit.Count, 10],
+        ['BatchItemFailures', MetricUnit.Count, 0],
+      ],
+    ],
+  ];
+  for (const [name, sets, metrics] of cases) {
+    it(`writes what Powertools Metrics writes for ${name}`, async () => {
+      const powertools = new Metrics({ namespace: 'Unit', serviceName: 'svc' });
+      const expected = await captureLogs(async () => {
+        for (const set of sets) powertools.addDimensions(set);
+        for (const [metric, unit, values] of metrics) {
+          for (const value of [values].flat()) powertools.addMetric(metric, unit, value);
+        }
+        powertools.publishStoredMetrics();
+      });
+      const actual = await captureLogs(async () => {
+        process.stdout.write(`${emfLine('Unit', 'svc', sets, metrics)}\n`);
+      });
+      const withoutTime = (lines: string[]) => lines.map((line) => line.replace(/"Timestamp":\d+/, ''));
+      assert.deepEqual(withoutTime(actual.lines), withoutTime(expected.lines));
+    });
+  }
 });
