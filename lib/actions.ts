@@ -15,6 +15,7 @@ import {
   type SearchAttributePair,
   WorkflowExecutionAlreadyStartedError,
 } from '@temporalio/common';
+import proto from '@temporalio/proto';
 import type { Context } from 'aws-lambda';
 import { deadlineFrom } from '#lib/deadline.ts';
 import {
@@ -255,6 +256,37 @@ const existingRun = async (client: Client, request: WorkflowRequest, namespace: 
   };
 };
 
+const STARTED_EVENT = proto.temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED;
+
+/**
+ * Whether a SignalWithStart or an update-with-start started the run it acted on. The answer says so,
+ * except for a request sent more than once (its first answer lost, see `callTemporal`): the server
+ * answers the second send `started: false`, also when the first one started the run. The run then
+ * tells, as it lists the request IDs it took and what each did (DescribeWorkflowExecution's request
+ * ID infos); a server too old to list them, or a describe that fails, leaves the answer's `false`.
+ */
+const startedBy = async (
+  client: Client,
+  wire: WireCall,
+  run: { readonly workflowId: string; readonly runId?: string },
+  requestId: string,
+): Promise<boolean> => {
+  if (wire.started !== false || (wire.sends ?? 0) < 2) return wire.started ?? false;
+  try {
+    const { raw } = await client.workflow.getHandle(run.workflowId, run.runId).describe();
+    return raw.workflowExtendedInfo?.requestIdInfos?.[requestId]?.eventType === STARTED_EVENT;
+  } catch (error) {
+    logger.warn(
+      'Cannot tell whether the request sent again started the workflow; reporting that it did not',
+      {
+        workflowId: run.workflowId,
+        reason: error instanceof Error ? error.message : String(error),
+      },
+    );
+    return false;
+  }
+};
+
 const PERFORM: Readonly<Record<Action, (request: WorkflowRequest) => Perform>> = {
   start: (request) => async (client, namespace, wire, ids) => {
     const handle = await client.workflow.start(request.workflowType, startOptionsOf(request, ids.start));
@@ -281,7 +313,12 @@ const PERFORM: Readonly<Record<Action, (request: WorkflowRequest) => Perform>> =
       taskQueue: request.taskQueue,
       namespace,
       runId: handle.signaledRunId,
-      started: wire.started ?? false,
+      started: await startedBy(
+        client,
+        wire,
+        { workflowId: request.workflowId, runId: handle.signaledRunId },
+        ids.signal,
+      ),
       signal: signal.name,
     };
   },
@@ -305,7 +342,12 @@ const PERFORM: Readonly<Record<Action, (request: WorkflowRequest) => Perform>> =
       taskQueue: request.taskQueue,
       namespace,
       runId: handle.workflowRunId,
-      started: wire.started ?? false,
+      started: await startedBy(
+        client,
+        wire,
+        { workflowId: request.workflowId, runId: handle.workflowRunId },
+        ids.start,
+      ),
       update: { id: handle.updateId, name: update.name, status: 'ACCEPTED' },
     };
   },
@@ -422,6 +464,8 @@ export const performAction = async (
   const perform = PERFORM[request.action](request);
   const begun = performance.now();
   let ids: Ids | undefined;
+  // One per request, across attempts, so that it counts every send (WireCall.sends).
+  let wire: WireCall | undefined;
   let performed: Performed;
   try {
     // The event's trace, else the invocation's: the workflow's spans continue it (trace.ts).
@@ -430,8 +474,12 @@ export const performAction = async (
         ids ??= idsOf(request, namespace);
         const fixed = ids;
         const signals = request.action === 'signal' || request.action === 'signalWithStart';
-        const wire: WireCall = signals ? { requestId: fixed.signal } : {};
-        return onWire(wire, () => perform(client, namespace, wire, fixed));
+        wire ??= signals ? { requestId: fixed.signal } : {};
+        const marked = wire;
+        // What an earlier attempt's answer said does not stand for this one.
+        marked.started = undefined;
+        marked.updateSettled = undefined;
+        return onWire(marked, () => perform(client, namespace, marked, fixed));
       }),
     );
   } catch (error) {

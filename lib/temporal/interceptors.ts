@@ -8,6 +8,7 @@ import {
   status,
 } from '@grpc/grpc-js';
 import { defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
+import { wireCallInProgress } from '#lib/temporal/wire.ts';
 
 /**
  * gRPC interceptors for the cached connection. Passing `interceptors` replaces the SDK's default list,
@@ -52,11 +53,14 @@ const unmadeCall = (error: unknown): ReturnType<NextCall> => ({
  *   the call through its own promise, and is not retried: the SDK's interceptor would let the
  *   channel's throw escape from the timer, and end the process. `onConnection` keeps a channel open
  *   until its calls end; this is the second line of defence.
+ * Every attempt it makes is counted on the call `onWire` marks (WireCall.sends), so that an answer
+ * to a request sent more than once is read as such.
  */
 export const retryWithinDeadline = (): Interceptor => {
   const sdk = defaultGrpcRetryOptions();
   return (options, nextCall) => {
     const deadline = deadlineMs(options.deadline);
+    const wire = wireCallInProgress();
     let delay = 0;
     let unmade = false;
     const retry = makeGrpcRetryInterceptor({
@@ -68,6 +72,7 @@ export const retryWithinDeadline = (): Interceptor => {
       delayFunction: () => delay,
     });
     return retry(options, (attemptOptions) => {
+      if (wire !== undefined) wire.sends = (wire.sends ?? 0) + 1;
       try {
         return nextCall(attemptOptions);
       } catch (error) {

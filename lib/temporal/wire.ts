@@ -26,12 +26,20 @@ export interface WireCall {
    * when the update failed before it could be accepted and run (a validator rejected it).
    */
   updateSettled?: 'failed' | 'completed';
+  /**
+   * How many times the request went out, counted by the retry interceptor: more than once when an
+   * answer was lost and the request was sent again, with the same IDs.
+   */
+  sends?: number;
 }
 
 const storage = new AsyncLocalStorage<WireCall>();
 
 /** Runs `fn`, whose SDK call gets what `call` asks for and reports into it. */
 export const onWire = <T>(call: WireCall, fn: () => Promise<T>): Promise<T> => storage.run(call, fn);
+
+/** The call `onWire` marks, read where a gRPC interceptor is made: in its caller's context. */
+export const wireCallInProgress = (): WireCall | undefined => storage.getStore();
 
 interface ReflectedType {
   readonly fields: Readonly<Record<string, { readonly id: number }>>;
@@ -103,7 +111,7 @@ export const withStringField = (message: Uint8Array, field: number, value: strin
  * attempt resends the request it rewrote.
  */
 export const wireInterceptor = (): Interceptor => (options, nextCall) => {
-  const call = storage.getStore();
+  const call = wireCallInProgress();
   if (call === undefined) return new InterceptingCall(nextCall(options));
   const method = options.method_definition.path;
   const field = call.requestId === undefined ? undefined : REQUEST_ID_FIELDS.get(method);
