@@ -305,7 +305,14 @@ interface Results {
   baselineBytes: number;
   cold: Record<string, ColdStart[]>;
   first: Record<string, ColdStart[]>;
-  warm: { handlerMs: number[]; rawMs: number[]; handlerCpuMs: number[]; rawCpuMs: number[] };
+  warm: {
+    handlerMs: number[];
+    rawMs: number[];
+    handlerCpuMs: number[];
+    rawCpuMs: number[];
+    handlerAllocated: number[];
+    rawAllocated: number[];
+  };
   metrics: { onMs: number[]; offMs: number[]; onCpuMs: number[]; offCpuMs: number[] };
   memory: { project: MemorySamples; baseline: MemorySamples };
   connections: number;
@@ -430,13 +437,16 @@ const report = (results: Results) => {
     percentile(warm.rawMs, 99),
   ];
   const [cpu, rawCpu] = [median(warm.handlerCpuMs), median(warm.rawCpuMs)];
+  const [allocated, rawAllocated] = [median(warm.handlerAllocated), median(warm.rawAllocated)];
+  const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
   const warmGap =
     `a warm start through the handler costs ${ms(cpu - rawCpu, 2)} more CPU than a raw start ` +
     '(measured piece by piece, docs/performance.md: the Powertools logger and its INFO line about 0.07 ms, ' +
     'the bookkeeping of performAction 0.05 ms, the call deadline 0.03 ms, middy, metrics, parsing, ' +
     'routing, templates, the memo and the connection lookup 0.02 ms or less each, and about 0.1 ms more ' +
     'garbage collection; a build without metrics, middy and the log line still costs 1.33× a raw start), ' +
-    `${ms(p50 - rawP50, 2)} more at the median`;
+    `${ms(p50 - rawP50, 2)} more at the median; it allocates ${kb(allocated)} per start against ` +
+    `${kb(rawAllocated)}, which the young generation's collections pay for`;
   versus('warm start p50, http', [p50, rawP50], ms, (r) =>
     check('warm p50', r, ['≤', 1.05, '1.05×'], warmGap),
   );
@@ -447,6 +457,7 @@ const report = (results: Results) => {
     (value) => ms(value, 2),
     (r) => check('warm CPU', r, ['≤', 1.15, '1.15×'], warmGap),
   );
+  versus('  bytes allocated per warm start, median', [allocated, rawAllocated], kb);
   const metricsOn = percentile(results.metrics.onMs, 50);
   const metricsOff = percentile(results.metrics.offMs, 50);
   const [metricsCpu, noMetricsCpu] = [median(results.metrics.onCpuMs), median(results.metrics.offCpuMs)];
@@ -574,6 +585,8 @@ const report = (results: Results) => {
       rawP99Ms: round1(rawP99),
       handlerCpuMs: Math.round(cpu * 100) / 100,
       rawCpuMs: Math.round(rawCpu * 100) / 100,
+      handlerAllocatedKB: Math.round(allocated / 102.4) / 10,
+      rawAllocatedKB: Math.round(rawAllocated / 102.4) / 10,
       connections,
     },
     metrics: {

@@ -32,12 +32,22 @@ const elapsed = async (call: () => Promise<unknown>): Promise<number> => {
   return performance.now() - start;
 };
 
-/** Wall time and this process's CPU time of one call, in milliseconds. */
-const measured = async (call: () => Promise<unknown>): Promise<{ ms: number; cpuMs: number }> => {
+const youngGenerationUsed = (): number =>
+  getHeapSpaceStatistics().find((space) => space.space_name === 'new_space')?.space_used_size ?? 0;
+
+/**
+ * Wall time and this process's CPU time of one call, in milliseconds, and the bytes it allocated in
+ * V8's young generation, where short-lived objects go: unknown when a collection ran during the call.
+ */
+const measured = async (
+  call: () => Promise<unknown>,
+): Promise<{ ms: number; cpuMs: number; allocated: number | undefined }> => {
+  const young = youngGenerationUsed();
   const cpu = process.cpuUsage();
   const ms = await elapsed(call);
   const { user, system } = process.cpuUsage(cpu);
-  return { ms, cpuMs: (user + system) / 1000 };
+  const grown = youngGenerationUsed() - young;
+  return { ms, cpuMs: (user + system) / 1000, allocated: grown > 0 ? grown : undefined };
 };
 
 const template = httpEvent({ path: '/orders/acme', body: {} });
@@ -69,7 +79,7 @@ const rawStart = (client: Client): (() => Promise<void>) => {
   };
 };
 
-type Sample = { ms: number; cpuMs: number };
+type Sample = { ms: number; cpuMs: number; allocated: number | undefined };
 
 /**
  * Two kinds of call measured against each other: 20 warm-up rounds (connections, the JIT), then
@@ -97,6 +107,8 @@ const alternate = async (
 
 const times = (samples: Sample[]) => samples.map((sample) => sample.ms);
 const cpuTimes = (samples: Sample[]) => samples.map((sample) => sample.cpuMs);
+const allocations = (samples: Sample[]) =>
+  samples.flatMap((sample) => (sample.allocated === undefined ? [] : [sample.allocated]));
 
 /** Per-call latencies of the handler and of the raw client. */
 const warm = async (count: number) => {
@@ -113,6 +125,8 @@ const warm = async (count: number) => {
     rawMs: times(rawSamples),
     handlerCpuMs: cpuTimes(handlerSamples),
     rawCpuMs: cpuTimes(rawSamples),
+    handlerAllocated: allocations(handlerSamples),
+    rawAllocated: allocations(rawSamples),
   };
 };
 
