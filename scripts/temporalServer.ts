@@ -123,6 +123,8 @@ export interface DevServerOptions {
   readonly dbFilename?: string;
   /** The frontend's port (default: a free one). */
   readonly port?: number;
+  /** Dynamic configuration values (`--dynamic-config-value KEY=VALUE`, each value as JSON). */
+  readonly dynamicConfig?: Readonly<Record<string, unknown>>;
 }
 
 /** A dev server process of our own: its address, and how to end it. */
@@ -146,6 +148,9 @@ export const spawnDevServer = async (
   args.push('--metrics-port', String(metricsPort), '--log-level', 'error');
   args.push(...(ui ? ['--ui-ip', ip, '--ui-port', String(uiPort)] : ['--headless']));
   if (options.dbFilename !== undefined) args.push('--db-filename', options.dbFilename);
+  for (const [key, value] of Object.entries(options.dynamicConfig ?? {})) {
+    args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
+  }
   // A second namespace, for the routes that start workflows outside the default one.
   args.push('--namespace', SECOND_NAMESPACE);
   const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'inherit'] });

@@ -29,7 +29,15 @@ export const startRestartableServer = async (): Promise<RestartableServer> => {
   if (binary === undefined)
     throw new Error('a restartable server needs the temporal CLI (npm test installs it)');
   const dir = await mkdtemp(join(tmpdir(), 'temporal-restart-'));
-  const options = { dbFilename: join(dir, 'temporal.db'), port: await freePort() };
+  const options = {
+    dbFilename: join(dir, 'temporal.db'),
+    port: await freePort(),
+    // One partition per task queue. With the default four, a partition whose task reader the restart
+    // left closed holds the workflow tasks that land on it until the server reloads it, while tasks on
+    // the others run: a workflow that completes would then prove nothing about the next one. A task
+    // queue with one partition works for every workflow once it works for one.
+    dynamicConfig: { 'matching.numTaskqueueReadPartitions': 1, 'matching.numTaskqueueWritePartitions': 1 },
+  };
   let server: SpawnedDevServer | undefined;
   try {
     server = await spawnDevServer(binary, options);
