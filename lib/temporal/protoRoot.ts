@@ -15,10 +15,12 @@ import type * as Protobuf from 'protobufjs';
  * package.json): a message keeps its fields and oneofs in `fields` and `oneofs`; the root resolves
  * editions features on first use through `_resolveFeaturesRecursive`, which would read every message's
  * fields (here a message not yet used records the edition instead, and resolves its fields with
- * `_resolveFeatures` when they are added); the root indexes objects by full name in
+ * `_resolveFeatures` when they are added), and an object's own `_resolveFeatures` sets `_features`
+ * from its parent's once (`_featuresResolved`); the root indexes objects by full name in
  * `_fullyQualifiedObjects`; `Type.fromJSON` adds fields, oneofs and nested objects with `add`, as
  * this does; `Type#setup` generates a message's five functions from `encoder`, `decoder`, `verifier`
- * and `converter` (see `setupLazily`); and `Service#create` gives each RPC a function that calls
+ * and `converter` (see `setupLazily`), and `Type#ctor`'s setter deletes the message's `decode` and
+ * `fromObject`; and `Service#create` gives each RPC a function that calls
  * `rpc.Service#rpcCall` with its message constructors (see `createLazily`).
  */
 
@@ -43,6 +45,7 @@ interface Members {
 /** What this module reads and writes of protobufjs's reflection objects beyond its public types. */
 interface Internals {
   _edition: string | null;
+  _featuresResolved: boolean;
   _needsRecursiveFeatureResolution: boolean;
   _resolveFeatures(edition: string): void;
   _resolveFeaturesRecursive(edition: string): unknown;
@@ -87,10 +90,30 @@ export const lazyRoot = (
   const resolveNamespaceFeatures = (Namespace.prototype as unknown as Internals)._resolveFeaturesRecursive;
 
   /**
-   * `Type#setup`, except that only the encoder and decoder are generated at once: `verify`,
+   * Resolves the editions features of `object` and, first, of each parent that has not resolved
+   * them, with the edition the root's recursive resolution would give each; returns `object`'s.
+   * `Type#setup` resolves the whole root's on first use, 330 messages, their enums and services and
+   * every field built so far, about 2 ms of a cold start's first call; a message's generated code
+   * reads only its own fields', their oneofs' and the enums they name.
+   */
+  const resolveFeatures = (object: Protobuf.ReflectionObject, rootEdition: string): string => {
+    const inherited = object.parent === null ? rootEdition : resolveFeatures(object.parent, rootEdition);
+    const own = object as unknown as Internals;
+    // Namespaces, messages, enums and services pass their own edition down; a field or oneof takes
+    // its message's (Type#_resolveFeaturesRecursive).
+    const edition =
+      object instanceof Field || object instanceof OneOf ? inherited : own._edition || inherited;
+    if (!own._featuresResolved) own._resolveFeatures(edition);
+    return edition;
+  };
+
+  /**
+   * `Type#setup`, except that only the encoder is generated at once: `decode`, `verify`,
    * `fromObject` and `toObject` are generated on their first call. A call encodes its request and
-   * decodes its answer; generating the other three for every message it touches, as `setup` does,
-   * costs as much again at the first invocation. The Any wrapper keeps protobufjs's own setup.
+   * decodes its answer; generating the other four for every message it touches, as `setup` does,
+   * costs as much again at the first invocation, and a decoder needs the message's constructor,
+   * which a message only ever encoded (a start's task queue, payloads, header) never makes. The Any
+   * wrapper keeps protobufjs's own setup.
    */
   const { encoder, decoder, verifier, converter, wrappers, Writer, Reader } = protobuf;
   function setupLazily(this: Protobuf.Type & Internals): Protobuf.Type {
@@ -98,11 +121,18 @@ export const lazyRoot = (
       return Type.prototype.setup.call(this);
     }
     const root = this.root as unknown as Internals | null;
-    if (root?._needsRecursiveFeatureResolution) {
-      const edition = root._edition || this._edition;
-      if (edition) root._resolveFeaturesRecursive(edition);
-    }
+    const edition = root?._needsRecursiveFeatureResolution ? root._edition || this._edition : null;
     const types = this.fieldsArray.map((field) => field.resolve().resolvedType);
+    if (edition) {
+      // What the generated code reads: this message's fields (and their oneofs), and the enums they
+      // name. The root resolves the rest when something asks it to (`resolveAll`, protobufjs's setup).
+      resolveFeatures(this, edition);
+      for (const oneof of this.oneofsArray) resolveFeatures(oneof, edition);
+      for (const [i, field] of this.fieldsArray.entries()) {
+        resolveFeatures(field, edition);
+        if (types[i] instanceof Enum) resolveFeatures(types[i], edition);
+      }
+    }
     const type = this as unknown as Record<string, unknown>;
     const later = (name: string, generate: () => unknown): void => {
       type[name] = function generated(this: unknown, ...args: unknown[]) {
@@ -111,10 +141,20 @@ export const lazyRoot = (
         return made.apply(this, args);
       };
     };
+    const decode = () => decoder(this)({ Reader, types, util, C: makeConstructor() });
+    const fromObject = () => converter.fromObject(this)({ types, util, C: makeConstructor() });
+    // The message's constructor. Making it (Type#ctor's setter, on first use) deletes `decode` and
+    // `fromObject`, so that protobufjs sets the message up again; here they are put back instead.
+    const makeConstructor = () => {
+      const made = this.ctor;
+      if (!Object.hasOwn(type, 'decode')) later('decode', decode);
+      if (!Object.hasOwn(type, 'fromObject')) later('fromObject', fromObject);
+      return made;
+    };
     type.encode = encoder(this)({ Writer, types, util });
-    type.decode = decoder(this)({ Reader, types, util, C: this.ctor });
+    later('decode', decode);
     later('verify', () => verifier(this)({ types, util }));
-    later('fromObject', () => converter.fromObject(this)({ types, util, C: this.ctor }));
+    later('fromObject', fromObject);
     later('toObject', () => converter.toObject(this)({ types, util }));
     return this;
   }

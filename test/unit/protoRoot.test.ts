@@ -106,6 +106,40 @@ describe('protobuf root built on first use', () => {
     assert.ok(lazy(describe));
   });
 
+  it('resolves the features of what a message’s code reads, not the whole root’s, and the same ones', () => {
+    const eager = loadRoot(descriptor);
+    const root = buildLazyRoot(descriptor);
+    const start = 'temporal.api.workflowservice.v1.StartWorkflowExecutionRequest';
+    root.lookupType(start).encode({ workflowId: 'order-1' }).finish();
+    const features = (object: Protobuf.ReflectionObject) =>
+      object as unknown as { _features: object; _featuresResolved: boolean };
+    const used = root.lookupType(start);
+    const enums = used.fieldsArray.flatMap((field) =>
+      field.resolvedType && 'values' in field.resolvedType ? [field.resolvedType] : [],
+    );
+    assert.ok(enums.length > 0, 'the start request names enums');
+    const same = eager.lookupType(start);
+    const pairs: [Protobuf.ReflectionObject, Protobuf.ReflectionObject | null | undefined][] = [
+      [used, same],
+      ...used.oneofsArray.map((oneof) => [oneof, same.oneofs[oneof.name]] as [typeof oneof, Protobuf.OneOf]),
+      ...used.fieldsArray.map((field) => [field, same.fields[field.name]] as [typeof field, Protobuf.Field]),
+      ...enums.map(
+        (object) => [object, eager.lookup(object.fullName)] as [typeof object, Protobuf.ReflectionObject],
+      ),
+    ];
+    for (const [object, expected] of pairs) {
+      assert.ok(features(object)._featuresResolved, `${object.fullName} resolved`);
+      assert.ok(expected, object.fullName);
+      assert.deepEqual(features(object)._features, features(expected)._features, object.fullName);
+    }
+    const unused = root.lookupType('temporal.api.workflowservice.v1.DescribeWorkflowExecutionRequest');
+    assert.equal(features(unused)._featuresResolved, false, 'a message nothing used is left as it was');
+    assert.equal(
+      (root as unknown as { _needsRecursiveFeatureResolution: boolean })._needsRecursiveFeatureResolution,
+      true,
+    );
+  });
+
   it('encodes and decodes every message as @temporalio/proto does, each used first in a new root', () => {
     const kept = messages(loadRoot(descriptor));
     assert.ok(kept.length > 300, `${kept.length} messages`);
@@ -128,22 +162,29 @@ describe('protobuf root built on first use', () => {
     }
   });
 
-  it('generates a message’s encoder and decoder on first use, and the rest on their first call', () => {
+  it('generates a message’s encoder on first use, and the rest, and its constructor, on their first call', () => {
     const type = buildLazyRoot(descriptor).lookupType('temporal.api.common.v1.Payloads');
-    type.encode({}).finish();
+    const bytes = type.encode({ payloads: [{ data: Buffer.from([1, 2]) }] }).finish();
     const generated = (name: string) =>
       (type as unknown as Record<string, { name: string }>)[name]?.name !== 'generated';
+    const constructed = () => (type as unknown as { _ctor: unknown })._ctor !== null;
+    const { encode } = type;
     assert.deepEqual(['encode', 'decode', 'verify', 'fromObject', 'toObject'].map(generated), [
       true,
-      true,
+      false,
       false,
       false,
       false,
     ]);
+    assert.equal(constructed(), false, 'a message only encoded has no constructor');
+    assert.deepEqual(type.toObject(type.decode(bytes), { bytes: String }), { payloads: [{ data: 'AQI=' }] });
+    assert.equal(constructed(), true);
+    assert.deepEqual(['decode', 'toObject', 'verify'].map(generated), [true, true, false]);
     assert.deepEqual(type.toObject(type.fromObject({ payloads: [{ data: 'AQI=' }] }), { bytes: String }), {
       payloads: [{ data: 'AQI=' }],
     });
     assert.deepEqual(['fromObject', 'toObject', 'verify'].map(generated), [true, true, false]);
+    assert.equal(type.encode, encode, 'making the constructor did not set the message up again');
   });
 
   it('makes an RPC’s message constructors on its first call, not when the service stub is made', async () => {
