@@ -90,19 +90,17 @@ export const lazyRoot = (
   const resolveNamespaceFeatures = (Namespace.prototype as unknown as Internals)._resolveFeaturesRecursive;
 
   /**
-   * Resolves the editions features of `object` and, first, of each parent that has not resolved
-   * them, with the edition the root's recursive resolution would give each; returns `object`'s.
-   * `Type#setup` resolves the whole root's on first use, 330 messages, their enums and services and
-   * every field built so far, about 2 ms of a cold start's first call; a message's generated code
-   * reads only its own fields', their oneofs' and the enums they name.
+   * Resolves the editions features of a namespace, message, enum or service and, first, of each parent
+   * that has not resolved them, with the edition the root's recursive resolution would give each (its
+   * own, else its parent's); returns that edition. `Type#setup` resolves the whole root's on first use,
+   * 330 messages, their enums and services and every field built so far, about 2 ms of a cold start's
+   * first call; a message's generated code reads only its own fields', their oneofs' and the enums
+   * they name.
    */
   const resolveFeatures = (object: Protobuf.ReflectionObject, rootEdition: string): string => {
     const inherited = object.parent === null ? rootEdition : resolveFeatures(object.parent, rootEdition);
     const own = object as unknown as Internals;
-    // Namespaces, messages, enums and services pass their own edition down; a field or oneof takes
-    // its message's (Type#_resolveFeaturesRecursive).
-    const edition =
-      object instanceof Field || object instanceof OneOf ? inherited : own._edition || inherited;
+    const edition = own._edition || inherited;
     if (!own._featuresResolved) own._resolveFeatures(edition);
     return edition;
   };
@@ -126,12 +124,13 @@ export const lazyRoot = (
     if (edition) {
       // What the generated code reads: this message's fields (and their oneofs), and the enums they
       // name. The root resolves the rest when something asks it to (`resolveAll`, protobufjs's setup).
-      resolveFeatures(this, edition);
-      for (const oneof of this.oneofsArray) resolveFeatures(oneof, edition);
-      for (const [i, field] of this.fieldsArray.entries()) {
-        resolveFeatures(field, edition);
-        if (types[i] instanceof Enum) resolveFeatures(types[i], edition);
+      // Oneofs and fields take their message's edition (Type#_resolveFeaturesRecursive), oneofs
+      // first, as a field in one reads its features; each resolves once (`_featuresResolved`).
+      const own = resolveFeatures(this, edition);
+      for (const member of [...this.oneofsArray, ...this.fieldsArray]) {
+        (member as unknown as Internals)._resolveFeatures(own);
       }
+      for (const type of types) if (type instanceof Enum) resolveFeatures(type, edition);
     }
     const type = this as unknown as Record<string, unknown>;
     const later = (name: string, generate: () => unknown): void => {
